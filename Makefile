@@ -62,4 +62,4 @@ bench: $(STAMP) data
 	$(PY) benchmarks/readme_tables.py
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache notebooks/checkpoints

@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from kit import attacks, callbacks, data, metrics, models, runs, training, viz  # noqa: E402
+from kit import attacks, callbacks, data, gans, metrics, models, runs, training, viz  # noqa: E402
 from kit.env import environment, hardware, seed_everything, setup, versions  # noqa: E402
 from kit.profiles import PROFILES, Profile, profile  # noqa: E402
 
@@ -26,6 +26,7 @@ __all__ = [
     "callbacks",
     "data",
     "environment",
+    "gans",
     "hardware",
     "metrics",
     "models",

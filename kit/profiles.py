@@ -36,6 +36,11 @@ class Profile:
     attack_samples: int  # test images attacked for each point of an epsilon curve
     epsilons: tuple[float, ...]  # epsilon grid of the accuracy-vs-epsilon curves
     pgd_steps: int
+    # Notebooks 02-03: GANs on Fashion-MNIST (batch 64, the size the DCGAN literature and our benchmark use).
+    gan_train_samples: int | None  # real images per GAN epoch (None: all 60,000)
+    gan_epochs: int  # DCGAN (BCE) and ACGAN
+    wgan_epochs: int  # the WGAN-GP side-by-side run (each step makes n_critic=5 critic updates)
+    fid_samples: int  # generated and real images per FID/KID evaluation
     # XLA: True on GPU profiles and in CI (so CI compiles the same graphs a GPU run does); False for the laptop
     # profile because XLA-compiled convolutions run 2-3x slower than oneDNN's on CPU (measured, see README).
     jit_compile: bool
@@ -61,20 +66,28 @@ PROFILES: dict[str, Profile] = {
         attack_samples=128,
         epsilons=(0.0, 0.05, 0.1, 0.2, 0.3),
         pgd_steps=5,
+        gan_train_samples=512,
+        gan_epochs=2,
+        wgan_epochs=1,
+        fid_samples=256,
         jit_compile=False,
     ),
     "cpu": Profile(
         name="cpu",
-        train_samples=30000,
+        train_samples=None,
         test_samples=None,
         batch_size=64,
-        classifier_epochs=3,
-        improved_epochs=5,
+        classifier_epochs=2,
+        improved_epochs=3,
         adv_epochs=2,
         adv_train_samples=10000,
         attack_samples=500,
         epsilons=(0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3),
         pgd_steps=10,
+        gan_train_samples=12800,
+        gan_epochs=8,
+        wgan_epochs=2,
+        fid_samples=2000,
         jit_compile=False,
     ),
     "full": Profile(
@@ -89,6 +102,10 @@ PROFILES: dict[str, Profile] = {
         attack_samples=2000,
         epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3),
         pgd_steps=20,
+        gan_train_samples=None,
+        gan_epochs=40,
+        wgan_epochs=15,
+        fid_samples=10000,
         jit_compile=True,
     ),
 }

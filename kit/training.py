@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import keras
 
-from kit.callbacks import EpochTimer, NaNGuard
+import math
+
+from kit.callbacks import CosineDecay, EpochTimer, NaNGuard
 from kit.checks import check_images, check_labels, check_positive_int
 from kit.data import make_dataset
 
@@ -19,6 +21,7 @@ def fit_classifier(
     validation_data=None,
     seed: int = 0,
     verbose: int | str = "auto",
+    lr_decay: bool = True,
     callbacks=(),
 ) -> keras.callbacks.History:
     """Train a compiled classifier with ``model.fit`` on a shuffled ``tf.data`` pipeline.
@@ -29,6 +32,7 @@ def fit_classifier(
         y: int labels (N,) in [0, 9].
         epochs, batch_size: from the run profile.
         validation_data: optional ``(x_val, y_val)``; gives the validation curves.
+        lr_decay: cosine-decay the learning rate over the whole run (see :class:`kit.callbacks.CosineDecay`).
 
     Returns:
         The ``History``; ``history.history`` also holds ``epoch_seconds``.
@@ -42,11 +46,12 @@ def fit_classifier(
         xv, yv = validation_data
         xv = check_images(xv, "validation images")
         val = make_dataset(xv, check_labels(yv, len(xv), name="validation labels"), batch_size=512, shuffle=False)
+    schedule = [CosineDecay(epochs * math.ceil(len(x) / batch_size))] if lr_decay else []
     return model.fit(
         train,
         epochs=epochs,
         validation_data=val,
         shuffle=False,  # the tf.data pipeline already reshuffles every epoch
         verbose=verbose,
-        callbacks=[EpochTimer(), NaNGuard(), *callbacks],
+        callbacks=[EpochTimer(), NaNGuard(), *schedule, *callbacks],
     )

@@ -283,3 +283,29 @@ def adversarial_examples(clean, adversarial, p_clean, p_adv, class_names, *, tit
         name=name,
         show=show,
     )
+
+
+def close(fig) -> None:
+    """Release a figure returned with ``show=False``."""
+    plt.close(fig)
+
+
+def make_gif(frames, path, *, seconds_per_frame: float = 0.4) -> Path:
+    """Animated GIF from PNG frames (e.g. :class:`kit.gans.training.SampleGrid`'s ``frames``); the last frame
+    is held three times as long. Returns the GIF's path; show it with ``IPython.display.Image(path)``."""
+    from PIL import Image
+
+    frames = [Path(f) for f in frames]
+    if not frames:
+        raise ValueError("make_gif needs at least one frame")
+    missing = [str(f) for f in frames if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"GIF frames not found: {missing}")
+    images = [Image.open(f).convert("RGB") for f in frames]
+    size = images[0].size
+    images = [im.resize(size) for im in images]
+    ms = int(seconds_per_frame * 1000)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, save_all=True, append_images=images[1:] + [images[-1]] * 2, duration=ms, loop=0)
+    return path

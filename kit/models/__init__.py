@@ -1,5 +1,16 @@
 """Keras model builders (functional models built on ``keras.Input``)."""
 
 from kit.models.classifiers import CLASSIFIERS, build_classifier, dense_classifier, improved_cnn, reference_cnn
+from kit.models.gan_models import acgan_discriminator, acgan_generator, dcgan_discriminator, dcgan_generator
 
-__all__ = ["CLASSIFIERS", "build_classifier", "dense_classifier", "improved_cnn", "reference_cnn"]
+__all__ = [
+    "CLASSIFIERS",
+    "acgan_discriminator",
+    "acgan_generator",
+    "build_classifier",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "dense_classifier",
+    "improved_cnn",
+    "reference_cnn",
+]

@@ -1,0 +1,32 @@
+"""Evaluation metrics: classifier accuracy and confusion, FID/KID on feature vectors, and the feature
+extractors (the cached Fashion-MNIST classifier, InceptionV3 where available)."""
+
+from kit.metrics.classification import accuracy, confusion_matrix, per_class_accuracy, predict_logits, predict_proba
+from kit.metrics.distribution import classifier_score, frechet_distance, kernel_inception_distance
+from kit.metrics.features import (
+    ClassifierFeatures,
+    InceptionFeatures,
+    artifact_dir,
+    fashion_classifier,
+    fid_kid,
+    inception_features,
+    save_fashion_classifier,
+)
+
+__all__ = [
+    "ClassifierFeatures",
+    "InceptionFeatures",
+    "accuracy",
+    "artifact_dir",
+    "classifier_score",
+    "confusion_matrix",
+    "fashion_classifier",
+    "fid_kid",
+    "frechet_distance",
+    "inception_features",
+    "kernel_inception_distance",
+    "per_class_accuracy",
+    "predict_logits",
+    "predict_proba",
+    "save_fashion_classifier",
+]
