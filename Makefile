@@ -59,6 +59,7 @@ lab: $(STAMP) data
 
 bench: $(STAMP) data
 	$(PY) benchmarks/classifier.py
+	$(PY) benchmarks/gans.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

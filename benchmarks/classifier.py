@@ -59,6 +59,8 @@ def main(argv=None) -> int:
             "fgsm_curve": fgsm_curve.tolist(),
         }
         print(f"{name}: test accuracy {report['models'][name]['test_accuracy']:.4f}", flush=True)
+    # As notebook 01 does: cache the improved CNN as the feature classifier the GAN metrics use.
+    metrics.save_fashion_classifier(models["improved_cnn"], P, report["models"]["improved_cnn"]["test_accuracy"])
 
     ref = models["reference_cnn"]
     pgd_curve = attacks.accuracy_under_attack(ref, x_att, y_att, eps, attack="pgd", steps=P.pgd_steps)
@@ -110,17 +112,14 @@ def main(argv=None) -> int:
         "seconds_per_epoch_reference_cnn": m["reference_cnn"]["seconds_per_epoch"],
         "total_seconds": time.perf_counter() - t_start,
     }
-    out = {"summary": summary, **kit.environment(P), "epsilons": eps, "pgd_steps": P.pgd_steps, **report}
 
     curves = {f"{n} (FGSM)": m[n]["fgsm_curve"] for n in CLASSIFIERS}
     curves["reference_cnn (PGD)"] = pgd_curve
     curves["adv-trained reference_cnn (FGSM)"] = adv_fgsm
     curves["adv-trained reference_cnn (PGD)"] = adv_pgd
     fig = kit.viz.plot_epsilon_curves(eps, curves, title=f"Fashion-MNIST accuracy under attack ({P.name} profile)", show=False)
-    out_path = Path(args.out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path = kit.runs.write_results(args.out, summary, P, epsilons=eps, pgd_steps=P.pgd_steps, **report)
     fig.savefig(out_path.with_name(out_path.stem + "_epsilon.png"))
-    out_path.write_text(json.dumps(out, indent=2))
     print(json.dumps(summary, indent=2))
     print(f"wrote {out_path}")
     return 0

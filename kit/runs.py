@@ -73,3 +73,18 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def write_results(path, summary: dict, profile, **sections) -> Path:
+    """Write a benchmark's ``results/*.json``: the flat ``summary`` first, then profile, hardware, library
+    versions and date (:func:`kit.environment`), then any further ``sections``. Returns the path."""
+    from kit.env import environment
+
+    for key in ("profile", "hardware"):
+        if key not in summary:
+            raise ValueError(f"a results summary must say its {key!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"summary": {k: _plain(v) for k, v in summary.items()}, **environment(profile), **sections}
+    path.write_text(json.dumps(doc, indent=2, default=_plain))
+    return path

@@ -261,3 +261,17 @@ def test_classifier_features(trained_dense, fmnist):
     assert set(scores) == {"fid", "kid", "kid_std", "n"} and scores["n"] == 25
     with pytest.raises(ValueError, match=r"\[-1.0, 1.0\]"):
         feats(fmnist.x_test[:2] * 255)
+
+
+def test_inception_features_resize_and_offline_fallback(monkeypatch):
+    # The architecture with random weights (no download): grayscale 28x28 in [-1, 1] -> 2048-d pool features.
+    keras.utils.set_random_seed(0)
+    net = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=None, input_shape=(299, 299, 3))
+    feats = metrics.InceptionFeatures(net)(np.linspace(-1, 1, 2 * 28 * 28).reshape(2, 28, 28, 1).astype("float32"))
+    assert feats.shape == (2, 2048) and np.all(np.isfinite(feats))
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    assert metrics.inception_features() is None  # the notebooks then report classifier FID only

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 from keras import ops
 
 from kit.checks import check_choice, check_positive_int
