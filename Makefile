@@ -29,6 +29,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# PyTorch (CPU build) is needed only by the test that checks the Real-ESRGAN weight port against PyTorch:
+# the exact CPU wheel where a local wheelhouse has it (CI), else PyTorch's CPU index (never the CUDA build).
+TORCH_STAMP := $(VENV)/.torch-cpu
+$(TORCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q "torch==2.13.0+cpu" 2>/dev/null || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+	@touch $(TORCH_STAMP)
+
 # Link Fashion-MNIST from ../shared/data/keras (CI and this workplace) or from a cache the user already has
 # ($$KERAS_HOME before make overrode it, or ~/.keras). Without any of them Keras downloads it on first use.
 data:
@@ -41,7 +48,7 @@ data:
 	  fi; \
 	done
 
-test: $(STAMP) data
+test: $(STAMP) $(TORCH_STAMP) data
 	KIT_PROFILE=smoke $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider
 
 run: $(STAMP) data
@@ -60,6 +67,7 @@ lab: $(STAMP) data
 bench: $(STAMP) data
 	$(PY) benchmarks/classifier.py
 	$(PY) benchmarks/gans.py
+	$(PY) benchmarks/img2img.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

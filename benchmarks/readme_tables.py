@@ -106,7 +106,68 @@ def gans_table(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"classifier.json": classifier_table, "gans.json": gans_table}
+def img2img_table(r: dict) -> str:
+    s, v, c, k = r["summary"], r["versions"], r["colorization"], r["sketch"]
+    return "\n".join([
+        f"Measured by `benchmarks/img2img.py` at the **{s['profile']}** profile on {s['hardware']}, TensorFlow "
+        f"{v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}; {c['test_pairs']:,} held-out pairs per task.",
+        "",
+        f"Colorization (28x28, {c['train_pairs']:,} training pairs, {c['epochs']} epochs each; no class label given):",
+        "",
+        "| colorizer | PSNR (dB) | SSIM | colourfulness | mean ΔE (Lab), garment |",
+        "|---|---:|---:|---:|---:|",
+        f"| L1 only | {c['l1_only']['psnr']:.2f} | {c['l1_only']['ssim']:.3f} | {c['l1_only']['colourfulness']:.1f} | {c['l1_only']['lab_error']['all']:.1f} |",
+        f"| L1 + GAN (PatchGAN) | {c['l1_gan']['psnr']:.2f} | {c['l1_gan']['ssim']:.3f} | {c['l1_gan']['colourfulness']:.1f} | {c['l1_gan']['lab_error']['all']:.1f} |",
+        f"| targets | | | {c['l1_gan']['colourfulness_target']:.1f} | |",
+        "",
+        f"Sketch -> garment (64x64, label-conditioned U-Net + PatchGAN, width {k['base_filters']}, {k['train_pairs']:,} "
+        f"training pairs, {k['epochs']} epochs):",
+        "",
+        "| | this kit | course reference report |",
+        "|---|---:|---:|",
+        f"| independent classifier on generated images | **{pct(k['classifier_accuracy'])}** | 30.57% |",
+        f"| same classifier on the real images | {pct(k['classifier_accuracy_real'])} | 62.5% |",
+        f"| classifier FID, generated vs real | {k['fid_classifier']:.2f} | 95.78 (its own features) |",
+        f"| PSNR / SSIM against the source image | {k['psnr']:.2f} dB / {k['ssim']:.3f} | |",
+        "",
+        "![Colorization](results/img2img_colorization.png)",
+        "",
+        "![Sketch to garment](results/img2img_sketch.png)",
+    ])
+
+
+def esrgan_table(r: dict) -> str:
+    s, v, st = r["summary"], r["versions"], r["settings"]
+    rows = {(m["level"], m["image"], m["reference"]): m for m in r["metrics"]}
+    lines = [
+        f"Measured by `benchmarks/esrgan.py` at the **{s['profile']}** profile on {s['hardware']} "
+        f"({st['train_crops']}/{st['val_crops']}/{st['test_crops']} train/val/test crops of {st['crop_size']}x{st['crop_size']} "
+        f"from scikit-image's photographs, {st['draws']} degradations per crop and level), TensorFlow {v['tensorflow']}, "
+        f"Keras {v['keras']}, {r['date'][:10]}. Baseline enhancer: **{s['baseline_label']}**. Weight port vs PyTorch, "
+        f"23 blocks: max abs difference {s['weight_port_max_abs_diff']:.1e}.",
+        "",
+        "| level | PSNR vs E(raw): E(degraded) → refined | SSIM vs E(raw): E(degraded) → refined | PSNR vs true photo: E(degraded) → refined |",
+        "|---|---:|---:|---:|",
+    ]
+    for level, g in r["gains"].items():
+        b, f = rows[(level, "baseline(degraded)", "baseline(raw)")], rows[(level, "refined", "baseline(raw)")]
+        bt, ft = rows[(level, "baseline(degraded)", "raw")], rows[(level, "refined", "raw")]
+        lines.append(f"| {level} | {b['psnr']:.2f} → {f['psnr']:.2f} ({g['baseline(raw)']['psnr_gain_db']:+.2f} dB) | "
+                     f"{b['ssim']:.4f} → {f['ssim']:.4f} ({g['baseline(raw)']['ssim_gain']:+.4f}) | "
+                     f"{bt['psnr']:.2f} → {ft['psnr']:.2f} ({g['raw']['psnr_gain_db']:+.2f} dB) |")
+    ce = ", ".join(f"{c:+.4f}" for c in s["mean_channel_error"])
+    lines += [
+        "",
+        f"Mean per-channel error (R, G, B) of the refined images against E(raw) at the {s['gain_level']} level: {ce}. "
+        f"Inference per 256x256 output on this CPU: RRDBNet x4plus {s['rrdbnet_x4plus_s_per_256px_output']:.1f} s, "
+        f"refiner {s['refiner_s_per_256px_image']:.2f} s.",
+        "",
+        f"![Comparison strip](results/{r['figures']['comparison_strip']})",
+    ]
+    return "\n".join(lines)
+
+
+TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "esrgan.json": esrgan_table}
 
 
 def main() -> int:

@@ -19,6 +19,117 @@ from dataclasses import dataclass
 ENV_VAR = "KIT_PROFILE"
 
 
+# -- Per-notebook sections. Each notebook from 04 on has its own small frozen dataclass, so its counts live
+# -- together and read as ``P.img2img.epochs``. One block per notebook: edit only your notebook's block.
+
+# ==== BEGIN SECTION img2img (notebooks 04 colorization, 05 sketch cGAN) ====
+@dataclass(frozen=True)
+class Img2ImgProfile:
+    """Counts of notebooks 04 and 05."""
+
+    colorization_train_samples: int | None  # (grayscale, colour) pairs at 28x28 (None: all 60,000)
+    sketch_train_samples: int | None  # (sketch, colour) pairs at 64x64 (None: all 60,000)
+    test_samples: int  # held-out pairs for PSNR/SSIM/FID/classifier accuracy
+    batch_size: int
+    colorization_epochs: int  # each of the two colorizers (L1 only, L1 + GAN)
+    sketch_epochs: int
+    # Width (first-layer filters) of the 64x64 sketch U-Net and PatchGAN: 16 keeps a CPU epoch of 6,000 pairs
+    # under 3 minutes on 2 cores (a pix2pix step costs ~1.2 GMAC per image at width 32, measured 19 img/s).
+    sketch_filters: int
+
+
+IMG2IMG = {
+    "smoke": Img2ImgProfile(colorization_train_samples=384, sketch_train_samples=256, test_samples=128, batch_size=32,
+                            colorization_epochs=1, sketch_epochs=1, sketch_filters=16),
+    "cpu": Img2ImgProfile(colorization_train_samples=12000, sketch_train_samples=6000, test_samples=1000, batch_size=32,
+                          colorization_epochs=5, sketch_epochs=5, sketch_filters=16),
+    "full": Img2ImgProfile(colorization_train_samples=None, sketch_train_samples=30000, test_samples=5000, batch_size=64,
+                           colorization_epochs=15, sketch_epochs=20, sketch_filters=32),
+}
+# ==== END SECTION img2img ====
+
+# ==== BEGIN SECTION cocogan (notebook 06) ====
+@dataclass(frozen=True)
+class CocoGANProfile:
+    """Counts of notebook 06 (COCO-GAN on 32x32 Fashion-MNIST) and of ``benchmarks/cocogan.py``."""
+
+    train_samples: int | None  # 32x32 training images (None: all 60,000)
+    batch_size: int  # images per step (each gives one macro patch of 2x2 micro patches)
+    stage_epochs: tuple[int, int, int]  # epochs of the cloudy, detail and lucid stages
+    base_filters: int  # channels of the highest-resolution blocks of G and D
+    fid_samples: int  # generated and real images for classifier FID, seam score and recognisability
+    beyond_size: int  # side of the beyond-boundary images (32 + 2 x 8 e)
+    beyond_steps: int  # beyond-boundary fine-tuning steps
+    memory_sizes: tuple[int, ...]  # sides measured by the notebook's memory comparison (the benchmark: 64 and 128)
+    memory_batch: int  # batch of the memory/step-time measurement
+    memory_steps: int  # timed steps per measurement (after one tracing step)
+    memory_parallel: bool  # run the measuring processes side by side (CI wall time; their step times then contend)
+    dcgan_epochs: int  # benchmark: notebook 02's DCGAN on the same images, when results/gans.json has no FID
+
+
+COCOGAN = {
+    "smoke": CocoGANProfile(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128,
+                            beyond_size=48, beyond_steps=2, memory_sizes=(64,), memory_batch=4, memory_steps=1,
+                            memory_parallel=True, dcgan_epochs=1),
+    "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 2), base_filters=32, fid_samples=2000,
+                          beyond_size=48, beyond_steps=200, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
+                          memory_parallel=False, dcgan_epochs=4),
+    "full": CocoGANProfile(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000,
+                           beyond_size=64, beyond_steps=2000, memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10,
+                           memory_parallel=False, dcgan_epochs=30),
+}
+# ==== END SECTION cocogan ====
+
+# ==== BEGIN SECTION esrgan (notebook 07) ====
+@dataclass(frozen=True)
+class ESRGANProfile:
+    """Counts of notebook 07 (degradations, the 4x baseline enhancer, the refinement CNN)."""
+
+    crop_size: int  # side of the high-resolution photo crops; the enhancer's input is crop_size / 4
+    max_crops: int | None  # photo crops used in all, before the 80/10/10 split (None: every crop)
+    draws: int  # independent degradations of every crop per level
+    download_weights: bool  # try to download the official RealESRGAN_x4plus weights (Colab)
+    tile: int | None  # tiled RRDBNet inference tile size in input pixels (None: whole images)
+    standin_epochs: int  # epochs of the light RRDBNet stand-in when the official weights are missing (0: bicubic)
+    standin_feat: int
+    standin_blocks: int
+    standin_grow: int
+    refiner_epochs: int
+    refiner_filters: int  # U-Net channels at full resolution
+    refiner_depth: int
+    residual_scale: float  # the most the refiner may change a pixel
+    batch_size: int
+    patch: int  # training crop side in output pixels (refiner) / 4x that of the stand-in's input
+    learning_rate: float
+    l1_weight: float
+    mse_weight: float
+    ssim_weight: float
+    timing_repeats: int  # timed runs per inference-speed measurement
+
+
+ESRGAN = {
+    "smoke": ESRGANProfile(
+        crop_size=64, max_crops=40, draws=1, download_weights=False, tile=None,
+        standin_epochs=0, standin_feat=16, standin_blocks=1, standin_grow=8,
+        refiner_epochs=2, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
+        batch_size=8, patch=32, learning_rate=1e-3, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=1,
+    ),
+    "cpu": ESRGANProfile(
+        crop_size=128, max_crops=None, draws=2, download_weights=True, tile=None,
+        standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16,
+        refiner_epochs=10, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
+        batch_size=16, patch=48, learning_rate=1e-3, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=3,
+    ),
+    "full": ESRGANProfile(
+        crop_size=256, max_crops=None, draws=4, download_weights=True, tile=128,
+        standin_epochs=60, standin_feat=64, standin_blocks=6, standin_grow=32,
+        refiner_epochs=60, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
+        batch_size=16, patch=128, learning_rate=2e-4, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.1, timing_repeats=10,
+    ),
+}
+# ==== END SECTION esrgan ====
+
+
 @dataclass(frozen=True)
 class Profile:
     """Scale settings of one run. Counts are plain ints; ``None`` means "all of it"."""
@@ -44,6 +155,10 @@ class Profile:
     # XLA: True on GPU profiles and in CI (so CI compiles the same graphs a GPU run does); False for the laptop
     # profile because XLA-compiled convolutions run 2-3x slower than oneDNN's on CPU (measured, see README).
     jit_compile: bool
+    # Notebooks 04-07: one section each (defined above).
+    img2img: Img2ImgProfile
+    cocogan: CocoGANProfile
+    esrgan: ESRGANProfile
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``kit.profile().replace(classifier_epochs=1)``."""
@@ -71,6 +186,9 @@ PROFILES: dict[str, Profile] = {
         wgan_epochs=1,
         fid_samples=256,
         jit_compile=False,
+        img2img=IMG2IMG["smoke"],
+        cocogan=COCOGAN["smoke"],
+        esrgan=ESRGAN["smoke"],
     ),
     "cpu": Profile(
         name="cpu",
@@ -89,6 +207,9 @@ PROFILES: dict[str, Profile] = {
         wgan_epochs=2,
         fid_samples=2000,
         jit_compile=False,
+        img2img=IMG2IMG["cpu"],
+        cocogan=COCOGAN["cpu"],
+        esrgan=ESRGAN["cpu"],
     ),
     "full": Profile(
         name="full",
@@ -107,6 +228,9 @@ PROFILES: dict[str, Profile] = {
         wgan_epochs=15,
         fid_samples=10000,
         jit_compile=True,
+        img2img=IMG2IMG["full"],
+        cocogan=COCOGAN["full"],
+        esrgan=ESRGAN["full"],
     ),
 }
 

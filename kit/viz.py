@@ -285,6 +285,63 @@ def adversarial_examples(clean, adversarial, p_clean, p_adv, class_names, *, tit
     )
 
 
+def swatches(colours, names, *, title: str | None = None, name: str = "swatches", show: bool = True):
+    """One colour patch per entry: ``colours`` float (K, 3) RGB in [0, 1] with K ``names`` (e.g. a palette)."""
+    c = as_array(colours, "colours").astype(np.float32)
+    if c.ndim != 2 or c.shape[1] != 3 or len(c) != len(names):
+        raise ValueError(f"colours must be (K, 3) RGB for the {len(names)} names, got shape {c.shape}")
+    patches = np.broadcast_to(c[:, None, None, :], (len(c), 8, 8, 3))
+    return image_grid(patches, titles=[str(n) for n in names], ncols=len(c), title=title, cell=1.0, name=name, show=show)
+
+
+def patch_scores(images, scores, *, value_range=(-1.0, 1.0), captions=None, title: str | None = None, name: str = "patch_scores", show: bool = True):
+    """Images with a discriminator's patch probabilities beside them (red = judged fake, green = real).
+
+    Args:
+        images: (N, H, W, 1|3) in ``value_range``.
+        scores: (N, h, w) in [0, 1], e.g. :meth:`kit.gans.Pix2Pix.patch_scores`; each cell is one patch.
+    """
+    x = _to_display(images, value_range)
+    s = as_array(scores, "scores")
+    if s.ndim != 3 or len(s) != len(x):
+        raise ValueError(f"scores must be (N, h, w) for {len(x)} images, got shape {s.shape}")
+    n = len(x)
+    fig, axes = plt.subplots(2, n, figsize=(1.4 * n + 1.0, 3.2), squeeze=False)
+    for i in range(n):
+        _draw(axes[0, i], x[i], "gray")
+        im = axes[1, i].imshow(s[i], cmap="RdYlGn", vmin=0.0, vmax=1.0)
+        axes[1, i].set_xticks([])
+        axes[1, i].set_yticks([])
+        axes[1, i].grid(False)
+        if captions is not None:
+            axes[0, i].set_title(captions[i], fontsize=8)
+    axes[1, 0].set_ylabel("P(real)\nper patch", fontsize=9)
+    fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8)
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, name, show)
+
+
+def bar_chart(categories, values: dict, *, ylabel: str, title: str | None = None, name: str = "bars", show: bool = True):
+    """Grouped bars: ``values = {series label: one value per category}``."""
+    cats = [str(c) for c in categories]
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.7 * len(cats) * max(1, len(values))), 4.0))
+    width = 0.8 / max(1, len(values))
+    for i, (label, ys) in enumerate(values.items()):
+        ys = as_array(ys, f"values of {label!r}")
+        if ys.shape != (len(cats),):
+            raise ValueError(f"{label!r} has {ys.shape} values for {len(cats)} categories")
+        ax.bar(np.arange(len(cats)) + (i - (len(values) - 1) / 2) * width, ys, width, label=label)
+    ax.set_xticks(np.arange(len(cats)), cats, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(values) > 1:
+        ax.legend()
+    fig.tight_layout()
+    return _finish(fig, name, show)
+
+
 def close(fig) -> None:
     """Release a figure returned with ``show=False``."""
     plt.close(fig)

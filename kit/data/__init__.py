@@ -12,6 +12,8 @@ from kit.data.fashion_mnist import (
     load_fashion_mnist,
     scale_images,
 )
+from kit.data.folders import ImageFolderError, load_image_folder, load_paired_folder, split_indices
+from kit.data.img2img import PALETTE, colorization_data, colorize, palette_array, sketch, sketch_data
 from kit.data.pipeline import make_dataset, take_per_class
 
 __all__ = [
@@ -19,12 +21,22 @@ __all__ = [
     "FILES",
     "IMAGE_SHAPE",
     "NUM_CLASSES",
+    "PALETTE",
+    "colorization_data",
+    "colorize",
     "DataMissingError",
-    "FashionMNIST",
     "fashion_mnist_dir",
+    "FashionMNIST",
+    "ImageFolderError",
     "keras_cache_dir",
     "load_fashion_mnist",
+    "load_image_folder",
+    "load_paired_folder",
     "make_dataset",
+    "palette_array",
     "scale_images",
+    "sketch",
+    "sketch_data",
+    "split_indices",
     "take_per_class",
 ]

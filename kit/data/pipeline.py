@@ -20,7 +20,8 @@ def make_dataset(
     """A batched ``tf.data.Dataset`` of ``x`` (and ``y``): cache -> shuffle -> batch -> prefetch.
 
     Args:
-        x: array (N, ...), e.g. images float32 NHWC.
+        x: array (N, ...), e.g. images float32 NHWC, or a tuple of arrays with the same N, yielded as tuples
+            (e.g. ``(conditions, targets, labels)`` for pix2pix).
         y: optional array (N, ...) paired with ``x`` (labels); the dataset then yields ``(x, y)`` tuples.
         batch_size: examples per batch.
         shuffle: reshuffle every epoch (seeded, so runs are reproducible).
@@ -30,15 +31,19 @@ def make_dataset(
     import tensorflow as tf
 
     batch_size = check_positive_int(batch_size, "batch_size")
-    x = as_array(x, "x")
+    if isinstance(x, (tuple, list)):
+        if y is not None:
+            raise ValueError("pass either a tuple of arrays as x, or x and y, not both")
+        arrays = tuple(as_array(a, f"x[{i}]") for i, a in enumerate(x))
+    else:
+        arrays = (as_array(x, "x"),) + (() if y is None else (as_array(y, "y"),))
+    x = arrays[0]
     if len(x) == 0:
         raise ValueError("x is empty: a dataset needs at least one example")
-    tensors = x
-    if y is not None:
-        y = as_array(y, "y")
-        if len(y) != len(x):
-            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        tensors = (x, y)
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"all arrays must have the same length, got {lengths}")
+    tensors = arrays if len(arrays) > 1 else x
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if cache:
         ds = ds.cache()

@@ -31,8 +31,47 @@ def _wrap(optimizer, role: str):
     return optimizer
 
 
+class AdversarialModel(keras.Model):
+    """What every two-player model of the course shares: a ``generator`` and a ``discriminator`` attribute,
+    ``compile`` with one optimizer each (loss-scaled under ``mixed_float16``), ``keras.metrics`` trackers in
+    ``self.trackers`` exposed by the ``metrics`` property, and the mixed-precision-safe update helpers.
+    Subclasses build ``self.trackers`` and write ``train_step``."""
+
+    def compile(self, g_optimizer, d_optimizer, *, jit_compile: bool, **kwargs):
+        """Set the generator and discriminator optimizers. ``jit_compile`` is required (pass
+        ``profile.jit_compile``): Keras' "auto" would silently differ between CPU and GPU."""
+        super().compile(jit_compile=bool(jit_compile), **kwargs)
+        self.g_optimizer = _wrap(g_optimizer, "g")
+        self.d_optimizer = _wrap(d_optimizer, "d")
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def build_optimizers(self):
+        """Create the optimizers' variables now (before restoring a checkpoint into them)."""
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @staticmethod
+    def _scaled(optimizer, loss):
+        """The loss to differentiate: multiplied by the loss scale under mixed precision. Call it *inside*
+        the tape, so the multiplication is recorded; ``LossScaleOptimizer.apply`` divides it back out."""
+        return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
+
+    @staticmethod
+    def _apply(optimizer, tape, scaled_loss, variables):
+        optimizer.apply(tape.gradient(scaled_loss, variables), variables)
+
+    def _update(self, **values):
+        for name, value in values.items():
+            if name in self.trackers and value is not None:
+                self.trackers[name].update_state(ops.cast(value, "float32"))
+        return {name: t.result() for name, t in self.trackers.items()}
+
+
 @keras.saving.register_keras_serializable(package="kit")
-class GAN(keras.Model):
+class GAN(AdversarialModel):
     """Unconditional GAN: ``generator(z) -> images``, ``discriminator(images) -> scores (B, 1)``.
 
     Each ``train_step`` on a batch of real images makes ``loss.n_critic`` discriminator updates (fresh z each
@@ -72,25 +111,8 @@ class GAN(keras.Model):
         shape = self.generator.input_shape
         return shape[0] if isinstance(shape, list) else shape
 
-    # -- Keras plumbing ------------------------------------------------------------------------------------
-    def compile(self, g_optimizer, d_optimizer, *, jit_compile: bool, **kwargs):
-        """Set the generator and discriminator optimizers. ``jit_compile`` is required (pass
-        ``profile.jit_compile``): Keras' "auto" would silently differ between CPU and GPU."""
-        super().compile(jit_compile=bool(jit_compile), **kwargs)
-        self.g_optimizer = _wrap(g_optimizer, "g")
-        self.d_optimizer = _wrap(d_optimizer, "d")
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def call(self, z, training=False):
         return self.generator(z, training=training)
-
-    def build_optimizers(self):
-        """Create the optimizers' variables now (before restoring a checkpoint into them)."""
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
 
     # -- sampling ------------------------------------------------------------------------------------------
     def sample_latent(self, n: int, seed: int | None = None):
@@ -108,16 +130,6 @@ class GAN(keras.Model):
     def _check_real(self, real):
         if tuple(real.shape[1:]) != self.image_shape:
             raise ValueError(f"real images must have shape (B, {', '.join(map(str, self.image_shape))}), got {tuple(real.shape)}")
-
-    @staticmethod
-    def _scaled(optimizer, loss):
-        """The loss to differentiate: multiplied by the loss scale under mixed precision. Call it *inside*
-        the tape, so the multiplication is recorded; ``LossScaleOptimizer.apply`` divides it back out."""
-        return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
-
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, variables):
-        optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
     def _d_adversarial_loss(self, real, fake, real_scores, fake_scores, critic_fn):
         """The discriminator's adversarial loss, with the gradient penalty for WGAN-GP."""
@@ -150,12 +162,6 @@ class GAN(keras.Model):
             scaled = self._scaled(self.g_optimizer, g_loss)
         self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return self._update(d_loss=d_loss, g_loss=g_loss, d_real=ops.mean(real_scores), d_fake=ops.mean(fake_scores), gp=gp)
-
-    def _update(self, **values):
-        for name, value in values.items():
-            if name in self.trackers and value is not None:
-                self.trackers[name].update_state(ops.cast(value, "float32"))
-        return {name: t.result() for name, t in self.trackers.items()}
 
     # -- serialisation -------------------------------------------------------------------------------------
     def get_config(self):

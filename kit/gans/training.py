@@ -24,33 +24,26 @@ WEIGHTS = "gan.weights.h5"
 STATE = "state.json"
 
 
-class SampleGrid(keras.callbacks.Callback):
-    """After every epoch, generate a grid from one fixed latent batch (and fixed labels for conditional
-    models), save it as ``<directory>/epoch_NNN.png`` and show it inline (``show=True``).
+class EpochFigure(keras.callbacks.Callback):
+    """Base of the progress callbacks: every ``every`` epochs, draw :meth:`figure`, save it as
+    ``<directory>/epoch_NNN.png`` and show it inline (``show=True``). ``frames`` lists the PNG paths in order,
+    for :func:`kit.viz.make_gif`."""
 
-    The same z every epoch makes the grids comparable: the change between two frames is what training did.
-    ``frames`` lists the PNG paths in order, for :func:`kit.viz.make_gif`.
-    """
-
-    def __init__(self, directory, *, n: int = 40, labels=None, seed: int = 1234, ncols: int = 10, show: bool = True, every: int = 1):
+    def __init__(self, directory, *, show: bool = True, every: int = 1):
         super().__init__()
         self.directory = Path(directory)
-        self.n = check_positive_int(n if labels is None else len(labels), "n")
-        self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)
-        self.seed, self.ncols, self.show, self.every = seed, ncols, show, check_positive_int(every, "every")
+        self.show, self.every = show, check_positive_int(every, "every")
         self.frames: list[Path] = []
 
-    def grid(self):
-        """The fixed-seed samples, float32 (n, H, W, C) in [-1, 1]."""
-        z = np.random.default_rng(self.seed).standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
-        return self.model.generate(z) if self.labels is None else self.model.generate(z, self.labels)
+    def figure(self, epoch: int):
+        """The figure for ``epoch`` (1-based), drawn with ``show=False``."""
+        raise NotImplementedError
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        fig = viz.image_grid(self.grid(), ncols=self.ncols, value_range=(-1, 1), cell=0.8, title=f"epoch {epoch + 1}",
-                             name=f"{self.directory.name}_epoch_{epoch + 1:03d}", show=False)
+        fig = self.figure(epoch + 1)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         fig.savefig(path)
         self.frames.append(path)
@@ -59,6 +52,30 @@ class SampleGrid(keras.callbacks.Callback):
 
             plt.show()
         viz.close(fig)
+
+
+class SampleGrid(EpochFigure):
+    """After every epoch, generate a grid from one fixed latent batch (and fixed labels for conditional
+    models), save it as ``<directory>/epoch_NNN.png`` and show it inline (``show=True``).
+
+    The same z every epoch makes the grids comparable: the change between two frames is what training did.
+    ``frames`` lists the PNG paths in order, for :func:`kit.viz.make_gif`.
+    """
+
+    def __init__(self, directory, *, n: int = 40, labels=None, seed: int = 1234, ncols: int = 10, show: bool = True, every: int = 1):
+        super().__init__(directory, show=show, every=every)
+        self.n = check_positive_int(n if labels is None else len(labels), "n")
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)
+        self.seed, self.ncols = seed, ncols
+
+    def grid(self):
+        """The fixed-seed samples, float32 (n, H, W, C) in [-1, 1]."""
+        z = np.random.default_rng(self.seed).standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
+        return self.model.generate(z) if self.labels is None else self.model.generate(z, self.labels)
+
+    def figure(self, epoch):
+        return viz.image_grid(self.grid(), ncols=self.ncols, value_range=(-1, 1), cell=0.8, title=f"epoch {epoch}",
+                              name=f"{self.directory.name}_epoch_{epoch:03d}", show=False)
 
 
 class GANCheckpoint(keras.callbacks.Callback):

@@ -73,7 +73,7 @@ class ClassifierFeatures:
 
     def __init__(self, classifier: keras.Model):
         self.classifier = classifier
-        self.model = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+        self.model = keras.Model(classifier.input, classifier.get_layer("features").output)
         self.name = "classifier"
 
     def __call__(self, images, batch_size: int = 512) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from kit.models.classifiers import CLASSIFIERS, build_classifier, dense_classifier, improved_cnn, reference_cnn
 from kit.models.gan_models import acgan_discriminator, acgan_generator, dcgan_discriminator, dcgan_generator
+from kit.models.img2img import patchgan_discriminator, receptive_field, unet_depth, unet_generator
 
 __all__ = [
     "CLASSIFIERS",
@@ -12,5 +13,9 @@ __all__ = [
     "dcgan_generator",
     "dense_classifier",
     "improved_cnn",
+    "patchgan_discriminator",
+    "receptive_field",
     "reference_cnn",
+    "unet_depth",
+    "unet_generator",
 ]
