@@ -68,6 +68,8 @@ bench: $(STAMP) data
 	$(PY) benchmarks/classifier.py
 	$(PY) benchmarks/gans.py
 	$(PY) benchmarks/img2img.py
+	$(PY) benchmarks/cocogan.py
+	$(PY) benchmarks/esrgan.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

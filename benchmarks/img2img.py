@@ -1,8 +1,9 @@
-"""Benchmark of notebooks 04-05 at a run profile: the colorization GAN (L1 only vs L1 + GAN) and the
+"""Benchmark of notebooks 04-05 at a run profile: the label-conditioned colorization GAN (L1 only vs L1 + GAN) and the
 class-conditional sketch -> image pix2pix, on held-out Fashion-MNIST-derived pairs. Writes
 ``results/img2img.json`` and example grids next to it.
 
     python benchmarks/img2img.py --profile cpu
+    python benchmarks/img2img.py --profile cpu --tasks colorization   # re-measure one task, keep the other
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def colorization(P, out_dir: Path) -> dict:
     target = data.test.targets
     runs, shown = {}, take_per_class(data.test.labels, 1)
     rows = {"grayscale": data.test.inputs[shown]}
+    y_train, y_test = data.train.labels, data.test.labels
     for name, gan_weight in (("l1_only", 0.0), ("l1_gan", 1.0)):
-        model = gans.pix2pix(x_train.shape[1:], 3, num_classes=None, gan_weight=gan_weight, jit_compile=P.jit_compile, seed=1)
-        history, seconds = _fit(model, (x_train, t_train), S, S.colorization_epochs)
-        fake = (model.translate(x_test) + 1) / 2
+        model = gans.pix2pix(x_train.shape[1:], 3, num_classes=10, gan_weight=gan_weight, jit_compile=P.jit_compile, seed=1)
+        history, seconds = _fit(model, (x_train, t_train, y_train), S, S.colorization_epochs)
+        fake = (model.translate(x_test, y_test) + 1) / 2
         runs[name] = {**translation_metrics(fake, target), "lab_error": colour_error_per_class(fake, target, data.test.labels),
                       "seconds": seconds, "history": history}
         rows["L1 only" if gan_weight == 0 else "L1 + GAN"] = fake[shown]
@@ -78,12 +80,25 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default=None)
     ap.add_argument("--out", default=str(RESULTS / "img2img.json"))
+    ap.add_argument("--tasks", default="colorization,sketch",
+                    help="tasks to measure; a task left out keeps its section (and its date) from --out, measured at the same profile")
     args = ap.parse_args(argv)
     P = kit.setup(seed=0, profile_name=args.profile)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    col = colorization(P, out.parent)
-    sk = sketch(P, out.parent)
+    tasks = set(args.tasks.split(","))
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    now = kit.env.environment(P)["date"]
+
+    def task(name, fn):
+        if name in tasks:
+            return {**fn(P, out.parent), "measured": now}
+        if previous.get("profile") != P.name or name not in previous:
+            raise SystemExit(f"--tasks leaves out {name!r} but {out} holds no {P.name}-profile {name} section to keep")
+        return {"measured": previous["date"], **previous[name]}
+
+    col = task("colorization", colorization)
+    sk = task("sketch", sketch)
     summary = {
         "profile": P.name,
         "hardware": kit.hardware(),

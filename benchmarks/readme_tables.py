@@ -167,7 +167,43 @@ def esrgan_table(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "esrgan.json": esrgan_table}
+def cocogan_table(r: dict) -> str:
+    s, q, v = r["summary"], r["quality"], r["versions"]
+    rows = {(m["size"], m["model"]): m for m in r["memory"]["rows"]}
+    sizes = sorted({k[0] for k in rows})
+    lines = [
+        f"Measured by `benchmarks/cocogan.py` at the **{s['profile']}** profile on {s['hardware']} "
+        f"({q['train_samples']:,} training images, stages {'/'.join(map(str, q['stage_epochs']))} epochs, batch {q['batch_size']}, "
+        f"{s['train_seconds'] / 60:.0f} min of training), TensorFlow {v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}.",
+        "",
+        "| 32x32 Fashion-MNIST | COCO-GAN (assembled) | DCGAN (notebook 02) | real test images |",
+        "|---|---:|---:|---:|",
+        f"| classifier FID | {s['fid_classifier']:.2f} | {s['dcgan_fid_classifier']:.2f} | {s['real_vs_real_fid_classifier']:.2f} (real vs real) |",
+        f"| confident predictions (p ≥ 0.8) | {100 * s['confident_generated']:.1f}% | | {100 * s['confident_real']:.1f}% |",
+        f"| seam score (1.0 = seamless) | {s['seam_score_generated']:.3f} | | {s['seam_score_real']:.3f} |",
+        "",
+        f"FID on notebook 01's classifier features (centre 28x28, {q['fid_samples']:,} images); DCGAN: {q['dcgan']['source']}.",
+        "",
+        f"Peak training memory and step time, WGAN-GP, batch {rows[sizes[0], 'coco']['batch']}, each measured in its own process "
+        f"({rows[sizes[0], 'coco']['device']}: {'peak resident set size' if rows[sizes[0], 'coco']['device'] == 'CPU' else 'TensorFlow peak device memory'}):",
+        "",
+        "| output | COCO-GAN peak | full-image GAN peak | ratio | added by training (COCO / full) | COCO-GAN s/step | full-image s/step | parameters (COCO / full) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        c, f = rows[size, "coco"], rows[size, "full"]
+        lines.append(f"| {size}x{size} | {c['peak_mb']:,.0f} MB | {f['peak_mb']:,.0f} MB | {c['peak_mb'] / f['peak_mb']:.2f} | "
+                     f"{c.get('training_rss_mb', float('nan')):,.0f} / {f.get('training_rss_mb', float('nan')):,.0f} MB | "
+                     f"{c['step_seconds']:.3f} | {f['step_seconds']:.3f} | {c['params']:,} / {f['params']:,} |")
+    lines += [
+        "",
+        f"![COCO-GAN samples with the micro-patch grid](results/{q['figures']['samples']})",
+        f"![Beyond-boundary {s['beyond_boundary_size']}x{s['beyond_boundary_size']} samples](results/{q['figures']['beyond']})",
+    ]
+    return "\n".join(lines)
+
+
+TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "cocogan.json": cocogan_table, "esrgan.json": esrgan_table}
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from kit import attacks, callbacks, data, gans, metrics, models, runs, training, viz  # noqa: E402
+from kit import attacks, callbacks, data, degrade, esrgan, gans, metrics, models, runs, training, viz  # noqa: E402
 from kit.env import environment, hardware, seed_everything, setup, versions  # noqa: E402
 from kit.profiles import PROFILES, Profile, profile  # noqa: E402
 
@@ -25,7 +25,9 @@ __all__ = [
     "attacks",
     "callbacks",
     "data",
+    "degrade",
     "environment",
+    "esrgan",
     "gans",
     "hardware",
     "metrics",

@@ -73,7 +73,7 @@ COCOGAN = {
                             memory_parallel=True, dcgan_epochs=1),
     "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 2), base_filters=32, fid_samples=2000,
                           beyond_size=48, beyond_steps=200, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
-                          memory_parallel=False, dcgan_epochs=4),
+                          memory_parallel=False, dcgan_epochs=2),
     "full": CocoGANProfile(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000,
                            beyond_size=64, beyond_steps=2000, memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10,
                            memory_parallel=False, dcgan_epochs=30),
@@ -95,12 +95,14 @@ class ESRGANProfile:
     standin_blocks: int
     standin_grow: int
     refiner_epochs: int
+    refiner_per_level: bool  # one refiner per degradation level (True) or one shared by all levels
     refiner_filters: int  # U-Net channels at full resolution
     refiner_depth: int
     residual_scale: float  # the most the refiner may change a pixel
     batch_size: int
     patch: int  # training crop side in output pixels (refiner) / 4x that of the stand-in's input
-    learning_rate: float
+    learning_rate: float  # Adam's (peak) learning rate
+    schedule: str  # "constant", or "cosine": warm-up, then cosine decay (kit.esrgan.cosine_schedule)
     l1_weight: float
     mse_weight: float
     ssim_weight: float
@@ -111,20 +113,20 @@ ESRGAN = {
     "smoke": ESRGANProfile(
         crop_size=64, max_crops=40, draws=1, download_weights=False, tile=None,
         standin_epochs=0, standin_feat=16, standin_blocks=1, standin_grow=8,
-        refiner_epochs=2, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
-        batch_size=8, patch=32, learning_rate=1e-3, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=1,
+        refiner_epochs=2, refiner_per_level=True, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
+        batch_size=8, patch=32, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=1,
     ),
     "cpu": ESRGANProfile(
-        crop_size=128, max_crops=None, draws=2, download_weights=True, tile=None,
+        crop_size=128, max_crops=None, draws=3, download_weights=True, tile=None,
         standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16,
-        refiner_epochs=10, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
-        batch_size=16, patch=48, learning_rate=1e-3, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=3,
+        refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
+        batch_size=16, patch=48, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=3,
     ),
     "full": ESRGANProfile(
         crop_size=256, max_crops=None, draws=4, download_weights=True, tile=128,
         standin_epochs=60, standin_feat=64, standin_blocks=6, standin_grow=32,
-        refiner_epochs=60, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
-        batch_size=16, patch=128, learning_rate=2e-4, l1_weight=1.0, mse_weight=1.0, ssim_weight=0.1, timing_repeats=10,
+        refiner_epochs=60, refiner_per_level=True, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
+        batch_size=16, patch=128, learning_rate=2e-4, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.1, timing_repeats=10,
     ),
 }
 # ==== END SECTION esrgan ====

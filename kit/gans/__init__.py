@@ -1,6 +1,8 @@
 """GANs: ``keras.Model`` subclasses with ``train_step`` overrides, the shared losses, and training with
 sample grids, GIFs and resumable checkpoints."""
 
+from kit.gans.coco import COCOGAN, STAGES, Stage, cocogan, coordinate_loss, fine_tune_beyond, fit_stages
+from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
 from kit.gans.losses import LOSSES, GANLoss, get_loss, gradient_penalty
 from kit.gans.models import ACGAN, GAN, AdversarialModel
 from kit.gans.pix2pix import Pix2Pix, TranslationGrid, pix2pix
@@ -9,20 +11,31 @@ from kit.gans.training import EpochFigure, FIDTracker, GANCheckpoint, SampleGrid
 __all__ = [
     "ACGAN",
     "AdversarialModel",
-    "GAN",
+    "COCOGAN",
     "EpochFigure",
     "FIDTracker",
+    "GAN",
     "GANCheckpoint",
     "GANLoss",
     "LOSSES",
+    "PatchGrid",
     "Pix2Pix",
     "SampleGrid",
+    "Stage",
+    "STAGES",
     "TranslationGrid",
     "checkpoint_state",
+    "cocogan",
+    "coordinate_loss",
+    "fine_tune_beyond",
     "fit_gan",
+    "fit_stages",
     "generate_many",
     "get_loss",
-    "pix2pix",
     "gradient_penalty",
+    "merge_patches",
+    "pix2pix",
     "restore",
+    "seam_score",
+    "split_patches",
 ]

@@ -53,7 +53,7 @@ def unet_depth(size: int, depth: int | None = None) -> int:
 
 
 def unet_generator(image_shape=(64, 64, 1), out_channels: int = 3, *, num_classes: int | None = 10, base_filters: int = 32,
-                   depth: int | None = None, dropout: float = 0.5, dropout_blocks: int = 2) -> keras.Model:
+                   depth: int | None = None, dropout: float = 0.5, dropout_blocks: int | None = None) -> keras.Model:
     """U-Net generator ``[condition, label] -> image`` (or ``condition -> image`` when ``num_classes`` is None).
 
     Args:
@@ -62,7 +62,9 @@ def unet_generator(image_shape=(64, 64, 1), out_channels: int = 3, *, num_classe
         num_classes: number of class labels, None for an unconditional U-Net.
         base_filters: filters of the first encoder block; doubled per block, capped at 8x.
         depth: encoder halvings (default: :func:`unet_depth`).
-        dropout, dropout_blocks: dropout rate of the first ``dropout_blocks`` decoder blocks.
+        dropout, dropout_blocks: dropout rate of the first ``dropout_blocks`` decoder blocks (default: the
+            blocks at a quarter of the image size or below, at most 2: pix2pix keeps its noise at coarse
+            scales; dropout at full resolution only adds speckle).
 
     Encoder block: Conv 4x4 stride 2 -> BatchNorm (not on the first) -> LeakyReLU(0.2).
     Decoder block: nearest x2 upsampling -> Conv 3x3 -> BatchNorm -> Dropout (first blocks) -> ReLU, then the
@@ -73,6 +75,8 @@ def unet_generator(image_shape=(64, 64, 1), out_channels: int = 3, *, num_classe
         raise ValueError(f"unet_generator needs square images, got {h}x{w}")
     depth = unet_depth(h, depth)
     out_channels = check_positive_int(out_channels, "out_channels")
+    if dropout_blocks is None:
+        dropout_blocks = min(2, max(0, depth - 2))
     inputs, x = _inputs(image_shape, num_classes, "g")
     skips = [x]
     filters = [base_filters * min(2**i, 8) for i in range(depth)]

@@ -1,0 +1,153 @@
+"""Benchmark of notebook 06: COCO-GAN on 32x32 Fashion-MNIST at a profile, and its peak training memory and
+step time against a full-image GAN of comparable capacity at 64x64 and 128x128 (each in its own process).
+Writes ``results/cocogan.json`` and figures next to it.
+
+    python benchmarks/cocogan.py --profile cpu
+    python benchmarks/cocogan.py --profile smoke --out /tmp/cocogan/cocogan.json   # end-to-end check
+
+Quality: classifier-feature FID of assembled images (centre 28x28, notebook 01's classifier) against real test
+images, next to notebook 02's DCGAN (its FID from ``results/gans.json`` when that holds one measured at the
+same profile, else a DCGAN trained here on the same images); the share of samples the classifier labels
+confidently; seam scores of generated and real images; beyond-boundary samples after fine-tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import kit
+from kit import gans, metrics, models
+from kit.data import make_dataset
+from kit.data.coco_data import crop28, fashion_mnist_32
+from kit.gans import coco, coco_memory, coco_viz
+from kit.gans.coco_grid import PatchGrid, seam_score
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+MEMORY_SIZES = (64, 128)
+CONFIDENT = 0.8  # a prediction with this probability or more counts as "recognisable"
+
+
+def _save(fig, path: Path) -> str:
+    fig.savefig(path)
+    kit.viz.close(fig)
+    return path.name
+
+
+def dcgan_fid(P, fm, features, n: int) -> dict:
+    """Notebook 02's DCGAN FID: from results/gans.json at the same profile, else trained here on the same images."""
+    gans_json = RESULTS / "gans.json"
+    if gans_json.exists():
+        doc = json.loads(gans_json.read_text())
+        if doc["summary"].get("profile") == P.name and doc["summary"].get("dcgan_fid_classifier") is not None:
+            return {"fid_classifier": doc["summary"]["dcgan_fid_classifier"], "source": "results/gans.json"}
+    keras.utils.set_random_seed(0)
+    dcgan = gans.GAN(models.dcgan_generator(100), models.dcgan_discriminator(), loss="bce", seed=0)
+    dcgan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5), jit_compile=P.jit_compile)
+    t0 = time.perf_counter()
+    gans.fit_gan(dcgan, make_dataset(crop28(fm.x_train), batch_size=64, drop_remainder=True), epochs=P.cocogan.dcgan_epochs, verbose=2)
+    fid = metrics.fid_kid(crop28(fm.x_test), gans.generate_many(dcgan, n), features)["fid"]
+    return {"fid_classifier": fid, "source": f"trained here: {P.cocogan.dcgan_epochs} epochs on the same {len(fm.x_train)} images",
+            "seconds": time.perf_counter() - t0}
+
+
+def quality(P, out: Path) -> dict:
+    C = P.cocogan
+    fm = fashion_mnist_32(train_samples=C.train_samples, test_samples=C.fid_samples)
+    grid = PatchGrid(32, 16, 8)
+    keras.utils.set_random_seed(0)
+    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.99), keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.99),
+                jit_compile=P.jit_compile)
+    ds = make_dataset(fm.x_train, batch_size=C.batch_size, drop_remainder=True)
+    z = np.random.default_rng(3).standard_normal((10, gan.latent_dim)).astype("float32")
+    t0 = time.perf_counter()
+    histories, after_stage = coco.fit_stages(gan, ds, epochs=C.stage_epochs, snapshot_z=z, verbose=2)
+    train_seconds = time.perf_counter() - t0
+
+    n = C.fid_samples
+    features = metrics.ClassifierFeatures(metrics.fashion_classifier(P))
+    fake = gans.generate_many(gan, n)
+    probs_fake, probs_real = features.probabilities(crop28(fake)), features.probabilities(crop28(fm.x_test))
+    fid = metrics.fid_kid(crop28(fm.x_test), crop28(fake), features)
+    real_vs_real = metrics.fid_kid(crop28(fm.x_test), crop28(fm.x_train[:n]), features)
+    seam_fake, seam_real = seam_score(fake, grid.micro_size), seam_score(fm.x_test, grid.micro_size)
+
+    before = gan.generate_beyond(z[:8], C.beyond_size)
+    beyond_history = coco.fine_tune_beyond(gan, ds, steps=C.beyond_steps, size=C.beyond_size, verbose=2)
+    beyond = gan.generate_beyond(z[:8], C.beyond_size)
+
+    figures = {
+        "stages": _save(kit.viz.side_by_side(after_stage, value_ranges={s: (-1, 1) for s in after_stage}, cell=0.9,
+                                             title=f"COCO-GAN after each stage ({P.name} profile)", show=False),
+                        out.with_name(out.stem + "_stages.png")),
+        "samples": _save(coco_viz.plot_patch_grid(fake[:16], grid.micro_size, ncols=8,
+                                                  title=f"Assembled 32x32 COCO-GAN samples, 8x8 micro-patch grid overlaid ({P.name} profile)",
+                                                  show=False), out.with_name(out.stem + "_samples.png")),
+    }
+    # The beyond-boundary figure on its own, with the 32x32 training area outlined.
+    figures["beyond"] = _save(coco_viz.plot_patch_grid(np.concatenate([before, beyond]), grid.micro_size, boundary=32, ncols=8,
+                                                       title=f"{C.beyond_size}x{C.beyond_size} from a 32x32 model: before (top) / after "
+                                                             f"(bottom) beyond-boundary fine-tuning ({P.name} profile)", show=False),
+                              out.with_name(out.stem + "_beyond.png"))
+    return {
+        "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(C.stage_epochs),
+        "base_filters": C.base_filters, "generator_params": gan.generator.count_params(),
+        "discriminator_params": gan.discriminator.count_params(), "train_seconds": train_seconds,
+        "history": histories, "beyond_history": beyond_history,
+        "fid_classifier": fid["fid"], "kid_classifier": fid["kid"], "real_vs_real_fid_classifier": real_vs_real["fid"],
+        "confident_generated": float(np.mean(probs_fake.max(-1) >= CONFIDENT)),
+        "confident_real": float(np.mean(probs_real.max(-1) >= CONFIDENT)),
+        "predicted_class_histogram": np.bincount(probs_fake.argmax(-1), minlength=10).tolist(),
+        "seam_score_generated": seam_fake, "seam_score_real": seam_real,
+        "seam_score_beyond": seam_score(beyond, grid.micro_size),
+        "beyond_boundary_size": C.beyond_size, "beyond_steps": C.beyond_steps, "fid_samples": n,
+        "dcgan": dcgan_fid(P, fm, features, n), "figures": figures,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default=None)
+    ap.add_argument("--out", default=str(RESULTS / "cocogan.json"))
+    args = ap.parse_args(argv)
+    P = kit.setup(seed=0, profile_name=args.profile)
+    C = P.cocogan
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    q = quality(P, out)
+    memory = coco_memory.compare_memory(MEMORY_SIZES, steps=C.memory_steps, batch=C.memory_batch, base_filters=C.base_filters)
+    peaks = {m: [r["peak_mb"] for r in memory["rows"] if r["model"] == m] for m in coco_memory.MODELS}
+    fig = kit.viz.bar_chart([f"{s}x{s}" for s in MEMORY_SIZES], {"COCO-GAN": peaks["coco"], "full-image GAN": peaks["full"]},
+                            ylabel="peak training memory (MB)", title=f"Peak training memory, batch {C.memory_batch} ({memory['rows'][0]['device']})",
+                            show=False)
+    q["figures"]["memory"] = _save(fig, out.with_name(out.stem + "_memory.png"))
+    summary = {
+        "profile": P.name,
+        "hardware": kit.hardware(),
+        "fid_classifier": q["fid_classifier"],
+        "dcgan_fid_classifier": q["dcgan"]["fid_classifier"],
+        "real_vs_real_fid_classifier": q["real_vs_real_fid_classifier"],
+        "confident_generated": q["confident_generated"],
+        "confident_real": q["confident_real"],
+        "seam_score_generated": q["seam_score_generated"],
+        "seam_score_real": q["seam_score_real"],
+        **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in MEMORY_SIZES},
+        **{f"time_ratio_{s}": memory["time_ratio"][s] for s in MEMORY_SIZES},
+        "beyond_boundary_size": q["beyond_boundary_size"],
+        "train_seconds": q["train_seconds"],
+    }
+    kit.runs.write_results(out, summary, P, quality=q, memory=memory)
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

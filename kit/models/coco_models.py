@@ -1,0 +1,202 @@
+"""Networks of COCO-GAN (Lin et al., 2019, "COCO-GAN: Generation by Parts via Conditional Coordinating") and
+of the full-image GAN it is compared with, as functional models on ``keras.Input``.
+
+- :func:`micro_generator`: G(z, c) -> one micro patch. z is the image's latent vector (shared by every patch
+  of one image), c its micro-patch coordinate (y, x) in [-1, 1] (beyond it for beyond-boundary generation).
+  A small MLP maps concat(z, c) to a code that sets the scale and shift of every normalisation layer
+  (:class:`ConditionalNorm`), so every layer knows which image it draws and where in it.
+- :func:`macro_discriminator`: D(macro patch, macro coordinate) -> (score, predicted coordinate, features).
+  The score is a projection head (Miyato & Koyama, 2018): ``dense(f) + <embed(c), f>``; the coordinate head
+  regresses the patch's position (the spatial-consistency loss L_S).
+- :func:`full_generator` / :func:`full_discriminator`: the same blocks making / judging whole images, the
+  baseline of the memory comparison (one more up/down block per doubling of the side).
+
+Generators end in tanh (images in [-1, 1]); discriminator outputs are float32 (mixed-precision safe). No
+batch statistics anywhere: the generator normalises per pixel (a patch never depends on the other patches of
+its batch, so assembling a full image at inference draws exactly what training drew), and the critic has no
+normalisation (the gradient penalty is per example).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from kit.checks import check_positive_int
+
+COORD_DIM = 2  # (y, x)
+MAPPING_LAYERS, MAPPING_WIDTH = 2, 128  # the MLP on concat(z, c) (on z alone for the full-image generator)
+START = 4  # generators start from a 4x4 map; discriminators pool down to 4x4
+
+
+def _n_doublings(size: int, what: str) -> int:
+    size = check_positive_int(size, what)
+    n = (size // START).bit_length() - 1
+    if size < START or START * 2**n != size:
+        raise ValueError(f"{what} must be 4 times a power of two (4, 8, 16, 32, 64, 128), got {size}")
+    return n
+
+
+def _filters(n_blocks: int, base: int) -> list[int]:
+    """Channels per block from the 4x4 end: 2b, then b for every further block. The micro-patch and
+    full-image networks share the first blocks, so the full-image one only adds width-b blocks."""
+    return [base * max(1, 2 >> i) for i in range(n_blocks)]
+
+
+@keras.saving.register_keras_serializable(package="kit")
+class ConditionalNorm(layers.Layer):
+    """Conditional normalisation: ``pixelnorm(x) * (1 + gamma(h)) + beta(h)``.
+
+    ``x`` (B, H, W, C) is normalised per pixel over its channels (no batch or spatial statistics), then
+    scaled and shifted by two linear maps of the condition ``h`` (B, D), here concat(z, c). gamma starts at
+    zero, so the layer starts as plain normalisation.
+    """
+
+    def __init__(self, epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        x_shape, h_shape = input_shape
+        channels = int(x_shape[-1])
+        self.gamma = layers.Dense(channels, kernel_initializer="zeros", name="gamma")
+        self.beta = layers.Dense(channels, kernel_initializer="zeros", name="beta")
+        self.gamma.build(h_shape)
+        self.beta.build(h_shape)
+
+    def call(self, inputs):
+        x, h = inputs
+        x = x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + self.epsilon)
+        gamma = ops.cast(self.gamma(h), x.dtype)[:, None, None, :]
+        beta = ops.cast(self.beta(h), x.dtype)[:, None, None, :]
+        return x * (1.0 + gamma) + beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def _res_up(x, h, filters: int, name: str):
+    """Residual block: [cnorm -> lrelu -> up x2 -> conv3] x [cnorm -> lrelu -> conv3] + up x2 -> conv1."""
+    skip = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_skip_up")(x)
+    skip = layers.Conv2D(filters, 1, name=f"{name}_skip_conv")(skip)
+    y = ConditionalNorm(name=f"{name}_norm1")([x, h])
+    y = layers.LeakyReLU(0.2, name=f"{name}_act1")(y)
+    y = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(y)
+    y = ConditionalNorm(name=f"{name}_norm2")([y, h])
+    y = layers.LeakyReLU(0.2, name=f"{name}_act2")(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+    return layers.Add(name=f"{name}_add")([skip, y])
+
+
+def _generator_body(h, size: int, channels: int, base_filters: int):
+    """h (B, D) -> mapping MLP -> Dense -> 4x4 map -> conv -> residual up blocks to size x size -> tanh image."""
+    n_up = _n_doublings(size, "patch/image size")
+    filters = _filters(max(1, n_up), base_filters)
+    # Two nonlinear layers before anything is drawn: with a linear map of concat(z, c) the coordinate could
+    # only add the same offset to every image; the MLP lets what is drawn at c depend on z.
+    for i in range(MAPPING_LAYERS):
+        h = layers.Dense(MAPPING_WIDTH, name=f"mapping{i + 1}")(h)
+        h = layers.LeakyReLU(0.2, name=f"mapping{i + 1}_act")(h)
+    x = layers.Dense(START * START * filters[0], name="project")(h)
+    x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
+    x = layers.Conv2D(filters[0], 3, padding="same", name="stem_conv")(x)
+    for i in range(n_up):
+        x = _res_up(x, h, filters[i], f"up{i + 1}")
+    x = ConditionalNorm(name="out_norm")([x, h])
+    x = layers.LeakyReLU(0.2, name="out_act")(x)
+    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    return layers.Activation("tanh", dtype="float32", name="image")(x)
+
+
+def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1, base_filters: int = 32) -> keras.Model:
+    """COCO-GAN's generator ``G([z, c]) -> micro patch``.
+
+    Args:
+        latent_dim: size of z (B, latent_dim), N(0, I); every micro patch of one image gets the same z.
+        micro_size: side of the micro patch: 4, 8, 16 or 32 (Dense -> 4x4, then one x2 block per doubling).
+        channels: 1 (grayscale) or 3 (RGB).
+        base_filters: channels of the highest-resolution blocks (the 4x4 end has 2x that).
+
+    Returns:
+        Model with inputs z float32 (B, latent_dim) and c float32 (B, 2) micro coordinate (y, x), output
+        float32 (B, micro_size, micro_size, channels) in [-1, 1].
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    channels = check_positive_int(channels, "channels")
+    z = keras.Input((latent_dim,), name="z")
+    c = keras.Input((COORD_DIM,), name="coord")
+    h = layers.Concatenate(name="z_and_coord")([z, c])
+    return keras.Model([z, c], _generator_body(h, micro_size, channels, base_filters), name="micro_generator")
+
+
+def full_generator(latent_dim: int = 64, image_size: int = 32, channels: int = 1, base_filters: int = 32) -> keras.Model:
+    """The full-image generator of comparable capacity: the same blocks as :func:`micro_generator` (its
+    normalisation conditioned on z alone), grown to the whole image. z (B, latent_dim) -> (B, S, S, C)."""
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    channels = check_positive_int(channels, "channels")
+    z = keras.Input((latent_dim,), name="z")
+    return keras.Model(z, _generator_body(z, image_size, channels, base_filters), name="full_generator")
+
+
+def _res_down(x, filters: int, name: str, first: bool):
+    """Residual block: [lrelu -> conv3 -> lrelu -> conv3 -> avgpool] + avgpool -> conv1 (no normalisation)."""
+    skip = layers.AveragePooling2D(2, name=f"{name}_skip_pool")(x)
+    skip = layers.Conv2D(filters, 1, name=f"{name}_skip_conv")(skip)
+    y = x if first else layers.LeakyReLU(0.2, name=f"{name}_act0")(x)  # the image itself is not activated
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(y)
+    y = layers.LeakyReLU(0.2, name=f"{name}_act1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.AveragePooling2D(2, name=f"{name}_pool")(y)
+    return layers.Add(name=f"{name}_add")([skip, y])
+
+
+def _critic_features(image, base_filters: int):
+    """Residual down blocks to 4x4, lrelu, global average pooling -> features (B, F)."""
+    n_down = _n_doublings(int(image.shape[1]), "patch/image size")
+    filters = _filters(max(1, n_down), base_filters)[::-1]  # widest at the 4x4 end
+    x = image
+    for i in range(n_down):
+        x = _res_down(x, filters[i], f"down{i + 1}", first=i == 0)
+    if n_down == 0:
+        x = layers.Conv2D(filters[-1], 3, padding="same", name="stem_conv")(x)
+    x = layers.LeakyReLU(0.2, name="features_act")(x)
+    # float32, so the heads compute in full precision under mixed_float16.
+    return layers.GlobalAveragePooling2D(dtype="float32", name="features")(x)
+
+
+def macro_discriminator(macro_size: int = 16, channels: int = 1, base_filters: int = 32) -> keras.Model:
+    """COCO-GAN's discriminator on macro patches.
+
+    Inputs: patch float32 (B, macro_size, macro_size, channels) in [-1, 1] and its macro coordinate c
+    float32 (B, 2) (y, x) in [-1, 1].
+
+    Outputs:
+        score (B, 1): unbounded Wasserstein critic score, ``dense(f) + <embed(c), f>`` (projection on c).
+        coord (B, 2): the coordinate the patch appears to come from (regression head, linear).
+        features (B, F): the pooled trunk features (for feature matching).
+    """
+    channels = check_positive_int(channels, "channels")
+    patch = keras.Input((macro_size, macro_size, channels), name="patch")
+    c = keras.Input((COORD_DIM,), name="coord")
+    f = _critic_features(patch, base_filters)
+    unconditional = layers.Dense(1, dtype="float32", name="score_linear")(f)
+    embedded = layers.Dense(int(f.shape[-1]), use_bias=False, dtype="float32", name="coord_embedding")(c)
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, f])
+    score = layers.Add(dtype="float32", name="score")([unconditional, projection])
+    hidden = layers.Dense(128, dtype="float32", name="coord_hidden")(f)
+    hidden = layers.LeakyReLU(0.2, dtype="float32", name="coord_hidden_act")(hidden)
+    coord = layers.Dense(COORD_DIM, dtype="float32", name="coord_pred")(hidden)
+    return keras.Model([patch, c], [score, coord, f], name="macro_discriminator")
+
+
+def full_discriminator(image_size: int = 32, channels: int = 1, base_filters: int = 32) -> keras.Model:
+    """The full-image critic of comparable capacity: the trunk of :func:`macro_discriminator` on whole images
+    with a plain score head. images (B, S, S, C) in [-1, 1] -> scores (B, 1)."""
+    channels = check_positive_int(channels, "channels")
+    image = keras.Input((image_size, image_size, channels), name="image")
+    score = layers.Dense(1, dtype="float32", name="score")(_critic_features(image, base_filters))
+    return keras.Model(image, score, name="full_discriminator")

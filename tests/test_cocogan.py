@@ -1,0 +1,237 @@
+"""Notebook 06 (COCO-GAN): coordinate grids, Phi, macro cropping, network shapes, the coordinate loss,
+beyond-boundary sizes, the seam score, data helpers and a few real train steps."""
+
+import keras
+import numpy as np
+import pytest
+
+from kit.data import coco_data
+from kit.data.folders import ImageFolderError
+from kit.gans import coco
+from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
+from kit.models import coco_models
+
+
+# -- coordinate grids --------------------------------------------------------------------------------------
+def test_paper_grid_64_32_16():
+    g = PatchGrid(64, 32, 16)
+    assert (g.n_micro, g.ratio, g.n_macro) == (4, 2, 3)
+    np.testing.assert_allclose(g.macro_coords()[:, 0, 0], [-1, 0, 1])
+    np.testing.assert_allclose(g.macro_coords()[0, :, 1], [-1, 0, 1])
+    np.testing.assert_allclose(g.micro_coords()[:, 0, 0], [-1, -1 / 3, 1 / 3, 1], atol=1e-6)
+    assert g.macro_origin(2, 1) == (32, 16)
+    # a macro patch's centre coordinate is where its micro patches are, up to the grids' common scaling
+    np.testing.assert_allclose(g.micro_coords_of_macro(1, 2).mean(axis=(0, 1)), [0.0, 2 / 3], atol=1e-6)
+
+
+@pytest.mark.parametrize("image,macro,micro,n_micro,n_macro", [
+    (32, 16, 8, 4, 3), (32, 16, 4, 8, 5), (32, 32, 8, 4, 1), (128, 64, 32, 4, 3), (16, 8, 8, 2, 2),
+])
+def test_grid_sizes(image, macro, micro, n_micro, n_macro):
+    g = PatchGrid(image, macro, micro)
+    assert g.n_micro == n_micro and g.n_macro == n_macro
+    mc, mac = g.micro_coords(), g.macro_coords()
+    assert mc.shape == (n_micro, n_micro, 2) and mac.shape == (n_macro, n_macro, 2)
+    assert mc.min() == -1 and mc.max() == 1
+    assert mac.min() >= -1 and mac.max() <= 1
+    assert np.all(np.diff(mc[:, 0, 0]) > 0) and np.all(mc[0, :, 0] == mc[0, 0, 0])  # (y, x): y varies down rows
+
+
+@pytest.mark.parametrize("image,macro,micro,match", [
+    (32, 12, 8, "must divide macro_size"),
+    (32, 64, 8, "must not be larger than image_size"),
+    (32, 16, 32, "must not be larger than macro_size"),
+    (30, 16, 8, "must divide image_size"),
+    (32, 16, 0, "positive integer"),
+])
+def test_invalid_sizes_rejected(image, macro, micro, match):
+    with pytest.raises(ValueError, match=match):
+        PatchGrid(image, macro, micro)
+
+
+def test_beyond_boundary_grid():
+    g = PatchGrid(32, 16, 8)
+    assert g.beyond_extra(48) == 1 and g.beyond_extra(64) == 2 and g.beyond_extra(32) == 0
+    ext = g.micro_coords(1)
+    assert ext.shape == (6, 6, 2)
+    np.testing.assert_allclose(ext[1:-1, 1:-1], g.micro_coords(), atol=1e-6)  # the inside is unchanged
+    np.testing.assert_allclose(ext[0, 0], [-5 / 3, -5 / 3], atol=1e-6)  # same spacing past the boundary
+    for bad in (40, 24, 50):
+        with pytest.raises(ValueError, match="beyond-boundary size"):
+            g.beyond_extra(bad)
+
+
+# -- Phi and cropping --------------------------------------------------------------------------------------
+def test_phi_puts_patches_in_row_major_order():
+    k, m = 3, 2
+    # patch (row, col) of image b holds the value 100 b + 10 row + col everywhere
+    values = np.array([100 * b + 10 * r + c for b in range(2) for r in range(k) for c in range(k)], np.float32)
+    patches = np.broadcast_to(values[:, None, None, None], (2 * k * k, m, m, 1)).copy()
+    image = keras.ops.convert_to_numpy(merge_patches(patches, k))
+    assert image.shape == (2, k * m, k * m, 1)
+    for b in range(2):
+        for r in range(k):
+            for c in range(k):
+                assert np.all(image[b, r * m : (r + 1) * m, c * m : (c + 1) * m] == 100 * b + 10 * r + c)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(split_patches(image, m)), patches)
+
+
+def test_phi_rejects_incomplete_blocks():
+    with pytest.raises(ValueError, match="whole number"):
+        merge_patches(np.zeros((5, 2, 2, 1), np.float32), 2)
+
+
+def test_real_macro_crop_matches_coordinates():
+    g = PatchGrid(32, 16, 8)
+    yy, xx = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
+    images = np.stack([yy * 100 + xx] * 3)[..., None].astype(np.float32)  # pixel (y, x) holds 100 y + x
+    positions = np.array([[0, 0], [1, 2], [2, 1]])
+    crops = g.crop_macro(images, positions)
+    assert crops.shape == (3, 16, 16, 1)
+    for crop, (r, c) in zip(crops, positions):
+        assert crop[0, 0, 0] == 100 * 8 * r + 8 * c  # top-left pixel at (8 r, 8 c)
+        centre = ((crop[..., 0] // 100).mean(), (crop[..., 0] % 100).mean())  # mean pixel (y, x) of the crop
+        expected = (g.macro_coords()[r, c] + 1) / 2 * (32 - 16) + 7.5  # coordinate -> pixel centre
+        np.testing.assert_allclose(centre, expected)
+    # the model's on-device cropping agrees with the NumPy reference
+    gan = coco.cocogan(g, base_filters=4, latent_dim=4)
+    device = keras.ops.convert_to_numpy(gan._real_macro(keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(positions.astype("int32"))))
+    np.testing.assert_array_equal(device, crops)
+    with pytest.raises(ValueError, match="macro row"):
+        g.crop_macro(images, np.array([[3, 0], [0, 0], [0, 0]]))
+
+
+# -- networks ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("micro", [4, 8, 16])
+def test_micro_generator_shapes(micro):
+    g = coco_models.micro_generator(latent_dim=8, micro_size=micro, channels=3, base_filters=4)
+    out = keras.ops.convert_to_numpy(g([np.zeros((5, 8), np.float32), np.zeros((5, 2), np.float32)]))
+    assert out.shape == (5, micro, micro, 3) and out.min() >= -1 and out.max() <= 1
+
+
+def test_generator_depends_on_the_coordinate():
+    g = coco_models.micro_generator(latent_dim=8, micro_size=8, base_filters=4)
+    z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    a = keras.ops.convert_to_numpy(g([z, np.array([[-1, -1], [-1, -1]], np.float32)]))
+    b = keras.ops.convert_to_numpy(g([z, np.array([[1, 1], [1, 1]], np.float32)]))
+    assert not np.allclose(a, b)
+
+
+def test_micro_size_must_be_4_times_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two"):
+        coco_models.micro_generator(micro_size=12)
+
+
+def test_discriminator_heads_and_full_models():
+    d = coco_models.macro_discriminator(macro_size=16, channels=1, base_filters=4)
+    score, coord, feats = d([np.zeros((3, 16, 16, 1), np.float32), np.zeros((3, 2), np.float32)])
+    assert score.shape == (3, 1) and coord.shape == (3, 2) and feats.shape[0] == 3
+    assert coco_models.full_generator(8, 32, 1, 4).output_shape == (None, 32, 32, 1)
+    assert coco_models.full_discriminator(32, 1, 4).output_shape == (None, 1)
+
+
+def test_coordinate_loss_zero_on_perfect_predictions():
+    c = np.array([[-1.0, 0.5], [0.0, 1.0]], np.float32)
+    assert float(coco.coordinate_loss(c, c)) == 0.0
+    assert float(coco.coordinate_loss(c + 0.5, c)) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match=r"\(B, 2\)"):
+        coco.coordinate_loss(np.zeros((2, 3)), np.zeros((2, 3)))
+
+
+# -- the COCO-GAN model ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_gan():
+    keras.utils.set_random_seed(0)
+    gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1)
+    gan.compile(keras.optimizers.Adam(1e-4, 0.0, 0.99), keras.optimizers.Adam(4e-4, 0.0, 0.99), jit_compile=False)
+    return gan
+
+
+def test_generation_and_beyond_boundary_sizes(small_gan):
+    z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    full = small_gan.generate(z)
+    assert full.shape == (2, 32, 32, 1)
+    patches = small_gan.micro_patches(z)
+    assert patches.shape == (2, 4, 4, 8, 8, 1)
+    np.testing.assert_allclose(full[1, 8:16, 24:32], patches[1, 1, 3], atol=1e-5)  # Phi of the same patches
+    np.testing.assert_allclose(small_gan.generate_macro(z, np.array([[1, 2], [0, 0]]))[0], full[0, 8:24, 16:32], atol=1e-5)
+    big = small_gan.generate_beyond(z, 48)
+    assert big.shape == (2, 48, 48, 1)
+    np.testing.assert_allclose(big[:, 8:40, 8:40], full, atol=1e-5)  # the inside is the ordinary image
+    with pytest.raises(ValueError, match="beyond-boundary size"):
+        small_gan.generate_beyond(z, 40)
+    with pytest.raises(ValueError, match="z must have shape"):
+        small_gan.generate(np.zeros((2, 3), np.float32))
+
+
+def test_config_round_trip(small_gan):
+    clone = coco.COCOGAN.from_config(small_gan.get_config())
+    assert clone.grid == small_gan.grid and clone.latent_dim == 8 and clone.gan_loss.gp_weight == 10.0
+
+
+def test_model_rejects_mismatched_networks():
+    g = coco_models.micro_generator(8, 8, 1, 4)
+    d = coco_models.macro_discriminator(16, 1, 4)
+    with pytest.raises(ValueError, match="micro patches are 16x16"):
+        coco.COCOGAN(g, d, grid=PatchGrid(64, 32, 16))
+    with pytest.raises(TypeError, match="PatchGrid"):
+        coco.COCOGAN(g, d, grid=(32, 16, 8))
+
+
+def test_stages_and_train_steps_are_finite(small_gan):
+    real = coco_data.pad32(np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32))
+    ds = __import__("kit").data.make_dataset(real, batch_size=8, drop_remainder=True)
+    assert [s.name for s in coco.STAGES] == ["cloudy", "detail", "lucid"]
+    histories, snaps = coco.fit_stages(small_gan, ds, epochs=(1, 1, 1), snapshot_z=np.zeros((2, 8), np.float32), verbose=0)
+    assert list(histories) == ["cloudy", "detail", "lucid"] and snaps["lucid"].shape == (2, 32, 32, 1)
+    for h in histories.values():
+        assert all(np.isfinite(v[-1]) for k, v in h.items())
+    assert histories["cloudy"]["gp"][-1] >= 0
+    h = coco.fine_tune_beyond(small_gan, ds, steps=2, size=48, verbose=0)
+    assert np.isfinite(h["d_loss"][-1]) and small_gan.stage.name == "lucid"
+    with pytest.raises(ValueError, match="one count per stage"):
+        coco.fit_stages(small_gan, ds, epochs=(1, 1))
+
+
+def test_stage_switch_sets_variables(small_gan):
+    small_gan.set_stage("cloudy")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(small_gan.lowpass_mix), [0, 0, 1])
+    small_gan.set_stage("beyond", margin=2)
+    assert keras.ops.convert_to_numpy(small_gan.stage_weights)[3] == 2
+    with pytest.raises(ValueError, match="Unknown stage"):
+        small_gan.set_stage("sharp")
+    small_gan.set_stage("lucid")
+
+
+# -- seam score and data -----------------------------------------------------------------------------------
+def test_seam_score():
+    rng = np.random.default_rng(0)
+    smooth = rng.uniform(size=(4, 16, 16, 1))
+    assert seam_score(smooth, 8) == pytest.approx(1.0, abs=0.1)  # noise has no grid: about 1
+    blocks = np.kron(rng.uniform(size=(4, 2, 2, 1)), np.ones((1, 8, 8, 1))) + 0.01 * smooth
+    assert seam_score(blocks, 8) > 10  # constant patches with jumps between them: strong seams
+    with pytest.raises(ValueError, match="at least 2 patches"):
+        seam_score(smooth, 16)
+
+
+def test_fashion_mnist_32():
+    fm = coco_data.fashion_mnist_32(train_samples=8, test_samples=4)
+    assert fm.x_train.shape == (8, 32, 32, 1) and fm.x_test.shape == (4, 32, 32, 1)
+    assert fm.x_train.min() == -1 and fm.x_train.max() <= 1
+    assert np.all(fm.x_train[:, :2] == -1)  # the padding is background
+    assert coco_data.crop28(fm.x_train).shape == (8, 28, 28, 1)
+
+
+def test_folder_images(tmp_path):
+    from skimage import io
+
+    io.imsave(tmp_path / "a.png", (np.random.default_rng(0).uniform(size=(80, 70, 3)) * 255).astype(np.uint8), check_contrast=False)
+    x = coco_data.folder_images(tmp_path, 64)
+    assert x.shape == (1, 64, 64, 3) and x.min() >= -1 and x.max() <= 1
+    with pytest.raises(ImageFolderError, match="smaller than"):
+        coco_data.folder_images(tmp_path, 128)
+    (tmp_path / "b.png").write_bytes(b"not an image")
+    with pytest.raises(ImageFolderError, match="cannot read"):
+        coco_data.folder_images(tmp_path, 64)
+    with pytest.raises(ValueError, match="size"):
+        coco_data.folder_images(tmp_path, 48)
