@@ -1,0 +1,276 @@
+"""Notebook 07: degradations, the RRDBNet port (checked against PyTorch), tiled inference, the refiner, the
+photo crops and the pipeline glue."""
+
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from kit import degrade as dg
+from kit import esrgan
+from kit.data.photos import load_photo_crops, skimage_photos, tile
+from kit.metrics import image_quality as iq
+from kit.models import esrgan_port as port
+from kit.models.refiner import refine, refiner
+from kit.models.rrdbnet import enhance, receptive_radius, rrdbnet, tiled_predict
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """Real photograph patches: 4 crops of the astronaut, 48x48, float32 in [0, 1]."""
+    img = skimage_photos(["astronaut"])["astronaut"]
+    return np.stack([img[100:148, 180:228], img[300:348, 300:348], img[40:88, 400:448], img[420:468, 60:108]])
+
+
+# -- degradations ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", dg.KINDS)
+@pytest.mark.parametrize("level", dg.LEVEL_NAMES)
+def test_each_degradation_changes_the_image_within_its_range_and_is_seeded(photo, kind, level):
+    cfg = dg.DegradationConfig.level(level).only(kind)
+    d = getattr(cfg, kind)
+    y, params = dg.degrade(photo, cfg, seed=3, return_params=True)
+    assert y.shape == photo.shape and y.dtype == np.float32 and 0 <= y.min() and y.max() <= 1
+    p = params[kind]
+    assert p["applied"].all()
+    assert np.all((p["value"] >= d.low) & (p["value"] <= d.high))
+    assert np.abs(y - photo).mean(axis=(1, 2, 3)).min() > 1e-4, "every image must change"
+    np.testing.assert_array_equal(y, dg.degrade(photo, cfg, seed=3))
+    assert not np.array_equal(y, dg.degrade(photo, cfg, seed=4))
+    # The measurable effect matches the drawn strength.
+    if kind == "gaussian_noise":
+        interior = (photo > 0.15) & (photo < 0.85)  # away from clipping
+        std = [np.std((y - photo)[i][interior[i]]) for i in range(len(y))]
+        np.testing.assert_allclose(std, p["value"], rtol=0.2)
+    elif kind == "salt_pepper":
+        hit = np.all((y == 0) | (y == 1), axis=-1) & np.any(y != photo, axis=-1)
+        np.testing.assert_allclose(hit.mean(axis=(1, 2)), p["value"], atol=0.01 + 0.5 * p["value"].max())
+    elif kind == "colour_shift":
+        from skimage.color import rgb2lab
+
+        shift = (rgb2lab(y)[..., 2] - rgb2lab(photo)[..., 2]).mean(axis=(1, 2))
+        assert np.all(np.abs(shift) <= d.high + 0.5) and np.all(np.sign(shift) == np.sign(p["b_shift"]))
+    elif kind in ("gaussian_blur", "motion_blur", "downscale"):
+        # Blurs remove high frequencies: the image's gradient energy drops.
+        grad = lambda a: np.abs(np.diff(a, axis=2)).mean(axis=(1, 2, 3))
+        assert np.all(grad(y) < grad(photo))
+
+
+def test_examples_show_every_kind_at_every_level(photo):
+    images, captions = dg.examples(photo[0], seed=1)
+    assert images.shape == (len(dg.LEVEL_NAMES) * len(dg.KINDS), 48, 48, 3) and len(captions) == len(images)
+    assert captions[0].startswith("mild: colour_shift")
+
+
+def test_levels_get_stronger(photo):
+    err = [np.abs(dg.degrade(np.repeat(photo, 4, 0), lv, seed=0) - np.repeat(photo, 4, 0)).mean() for lv in dg.LEVEL_NAMES]
+    assert err[0] < err[1] < err[2]
+    _, params = dg.degrade(np.repeat(photo, 8, 0), "mild", seed=0, return_params=True)
+    assert np.stack([p["applied"] for p in params.values()]).any(axis=0).all(), "every image gets at least one degradation"
+
+
+def test_degradation_config_from_yaml_and_json(tmp_path):
+    spec = {"base": "mild", "name": "mine", "jpeg": {"probability": 1.0, "range": [10, 20]}}
+    (tmp_path / "d.json").write_text(json.dumps(spec))
+    (tmp_path / "d.yaml").write_text("base: mild\nname: mine\njpeg:\n  probability: 1.0\n  range: [10, 20]\n")
+    a, b = dg.DegradationConfig.from_file(tmp_path / "d.json"), dg.DegradationConfig.from_file(tmp_path / "d.yaml")
+    assert a == b and a.jpeg == dg.Degradation(1.0, 10.0, 20.0) and a.gaussian_noise == dg.LEVELS["mild"].gaussian_noise
+    assert dg.DegradationConfig.from_dict(a.to_dict()) == a
+    with pytest.raises(ValueError, match="unknown degradation configuration keys"):
+        dg.DegradationConfig.from_dict({"jpg": {}})
+    with pytest.raises(ValueError, match="range must satisfy"):
+        dg.DegradationConfig(jpeg=dg.Degradation(1.0, 50, 150))
+    with pytest.raises(ValueError, match="Unknown degradation level"):
+        dg.degrade(np.zeros((1, 16, 16, 3), np.float32), "extreme")
+    with pytest.raises(ValueError, match="channel"):
+        dg.degrade(np.zeros((1, 16, 16, 1), np.float32))
+
+
+# -- RRDBNet and its PyTorch port ---------------------------------------------------------------------
+
+
+def test_rrdbnet_is_real_esrgan_x4plus_and_upscales_4x():
+    model = rrdbnet()
+    assert model.count_params() == 16_697_987  # RealESRGAN_x4plus
+    small = rrdbnet(num_feat=8, num_block=1, num_grow_ch=4)
+    y = small.predict(np.random.default_rng(0).random((2, 10, 12, 3), dtype=np.float32), verbose=0)
+    assert y.shape == (2, 40, 48, 3)
+
+
+@pytest.fixture(scope="module")
+def torch():
+    # PyTorch (CPU) is a test-only dependency that `make test` installs. Under CI a missing torch is an error,
+    # never a skip: the parity check must run where it lands.
+    if os.environ.get("CI"):
+        import torch
+
+        return torch
+    return pytest.importorskip("torch")
+
+
+def test_weight_port_matches_pytorch_for_the_23_block_model(tmp_path, torch):
+    result = port.check_port(tmp_path, num_block=23, size=8)
+    print(f"weight port, 23 blocks: max abs diff {result['max_abs_diff']:.3g} (output std {result['output_std']:.3g})")
+    assert result["parameters"] == 16_697_987
+    assert result["output_std"] > 1e-3, "the comparison must not be between near-constant outputs"
+    assert result["max_abs_diff"] <= 1e-4
+
+
+def test_weight_port_reads_the_legacy_format_and_plain_state_dicts(tmp_path, torch):
+    net = port.torch_rrdbnet(8, 1, 4)
+    pth = tmp_path / "legacy.pth"
+    torch.save(net.state_dict(), pth, _use_new_zipfile_serialization=False)
+    model = port.model_from_checkpoint(pth)
+    x = np.random.default_rng(1).random((1, 6, 6, 3), dtype=np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), port.torch_forward(net, x), atol=1e-5)
+
+
+def test_truncated_or_foreign_checkpoints_give_clear_errors(tmp_path, torch):
+    net = port.torch_rrdbnet(8, 1, 4)
+    good = tmp_path / "good.pth"
+    torch.save({"params_ema": net.state_dict()}, good)
+    raw = good.read_bytes()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(port.CheckpointError, match="truncated"):
+        port.read_torch_checkpoint(cut)
+    png = tmp_path / "photo.pth"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(port.CheckpointError, match="not a PyTorch checkpoint"):
+        port.read_torch_checkpoint(png)
+    other = tmp_path / "other.pth"
+    torch.save({"model": {"fc.weight": torch.zeros(2, 2)}}, other)
+    with pytest.raises(port.CheckpointError, match="no RRDBNet weights"):
+        port.model_from_checkpoint(other)
+    with pytest.raises(FileNotFoundError):
+        port.read_torch_checkpoint(tmp_path / "missing.pth")
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > pwned.txt",))
+
+
+@pytest.mark.parametrize("layout", ["zip", "legacy"])
+def test_malicious_pickles_are_refused_before_running(tmp_path, monkeypatch, layout):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pth"
+    if layout == "zip":
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("evil/data.pkl", pickle.dumps({"params_ema": _Payload()}, protocol=2))
+            zf.writestr("evil/version", "3\n")
+    else:
+        buf = io.BytesIO()
+        for obj in (port._LEGACY_MAGIC, 1001, {"little_endian": True}):
+            pickle.dump(obj, buf, protocol=2)
+        pickle.dump({"params_ema": _Payload()}, buf, protocol=2)
+        path.write_bytes(buf.getvalue())
+    with pytest.raises(port.CheckpointError, match="refusing to load (posix|os|nt).system"):
+        port.read_torch_checkpoint(path)
+    assert not (tmp_path / "pwned.txt").exists()
+
+
+def test_tiled_inference_equals_untiled():
+    model = rrdbnet(num_feat=8, num_block=1, num_grow_ch=4)
+    x = np.random.default_rng(2).random((2, 37, 30, 3), dtype=np.float32)
+    whole = model.predict(x, verbose=0)
+    tiled = tiled_predict(model, x, tile=16, overlap=receptive_radius(model))
+    assert tiled.shape == whole.shape == (2, 148, 120, 3)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    out = enhance(model, x, tile=16, overlap=2)
+    assert out.shape == whole.shape and 0 <= out.min() and out.max() <= 1
+
+
+# -- refiner -----------------------------------------------------------------------------------------------
+
+
+def test_refiner_is_the_identity_when_its_residual_head_is_zero(photo):
+    model = refiner(base_filters=4, depth=2)
+    np.testing.assert_array_equal(model.predict(photo, verbose=0), photo)
+    trained = refiner(base_filters=4, depth=2, zero_init=False)
+    assert not np.allclose(trained.predict(photo, verbose=0), photo)
+    head = trained.get_layer("residual_head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    np.testing.assert_array_equal(refine(trained, photo[:, :45, :47]), photo[:, :45, :47])
+    assert not any("batch_norm" in l.name or "normalization" in type(l).__name__.lower() for l in model.layers)
+
+
+def test_refiner_training_improves_psnr_and_keeps_the_best_epoch(photo, tmp_path):
+    noisy = dg.degrade(photo, dg.LEVELS["moderate"].only("gaussian_noise"), seed=0)
+    model = refiner(base_filters=8, depth=2)
+    hist = esrgan.fit_restoration(
+        model, noisy, photo, validation_data=(noisy, photo), epochs=3, batch_size=4, patch=32, learning_rate=2e-3,
+        loss=esrgan.RestorationLoss(1.0, 1.0), checkpoint=tmp_path / "r.weights.h5", jit_compile=True, verbose=0,
+    )
+    best = max(hist.history["val_psnr"])
+    assert best > hist.history["val_psnr"][0] - 1e-6 and (tmp_path / "r.weights.h5").is_file()
+    np.testing.assert_allclose(iq.psnr(refine(model, noisy), photo).mean(), best, atol=0.05)
+
+
+# -- data and pipeline ---------------------------------------------------------------------------------------
+
+
+def test_photo_crops_are_split_without_overlap():
+    crops = load_photo_crops(128, seed=0)
+    n = [len(crops.train), len(crops.val), len(crops.test)]
+    assert min(n) > 0 and abs(n[0] / sum(n) - 0.8) < 0.02
+    flat = {s: {c.tobytes() for c in getattr(crops, s)} for s in ("train", "val", "test")}
+    assert not (flat["train"] & flat["val"]) and not (flat["train"] & flat["test"]) and not (flat["val"] & flat["test"])
+    again = load_photo_crops(128, seed=0)
+    np.testing.assert_array_equal(again.test, crops.test)
+    assert tile(np.zeros((64, 64, 3), np.float32), 32).shape == (0, 32, 32, 3)  # flat crops are dropped
+
+
+def test_photo_crops_from_a_user_folder(tmp_path):
+    from skimage import io as skio
+
+    img = (skimage_photos(["coffee"])["coffee"] * 255).astype(np.uint8)
+    for i in range(3):
+        skio.imsave(tmp_path / f"ring_{i}.png", np.roll(img, 40 * i, axis=1), check_contrast=False)
+    crops = load_photo_crops(64, folder=tmp_path)
+    assert crops.train.shape[1:] == (64, 64, 3) and set(crops.sources["train"]) <= {f"ring_{i}.png" for i in range(3)}
+    with pytest.raises(Exception, match="does not exist"):
+        load_photo_crops(64, folder=tmp_path / "nope")
+
+
+def test_pipeline_end_to_end_with_the_bicubic_stand_in(tmp_path):
+    import kit
+
+    P = kit.profile("smoke")
+    crops = load_photo_crops(32, limit=30)
+    test = esrgan.degrade_split(crops.test, draws=2, seed=5)
+    assert test.degraded["mild"].shape == (2 * len(crops.test), 8, 8, 3)
+    base = esrgan.choose_baseline(P, checkpoint_dir=tmp_path)
+    assert base.kind == "bicubic" and "STAND-IN" in base.label
+    enhanced = esrgan.enhance_split(base, test)
+    identity = refiner(base_filters=4, depth=2)
+    rows = esrgan.evaluate(enhanced, esrgan.refine_split(identity, enhanced))
+    assert len(rows) == 3 * 3 * 2
+    g = esrgan.gains(rows, "mild")
+    assert g["psnr_gain_db"] == pytest.approx(0.0, abs=1e-4) and len(g["mean_channel_error"]) == 3
+    assert "| mild | refined | raw |" in esrgan.metrics_table(rows)
+    per_level = {lv: refiner(base_filters=4, depth=2, name=f"r_{lv}") for lv in ("mild", "moderate")}
+    with pytest.raises(ValueError, match="no refiner for the levels"):
+        esrgan.refine_split(per_level, enhanced)
+    per_level["severe"] = identity
+    np.testing.assert_array_equal(esrgan.refine_split(per_level, enhanced)["mild"], enhanced.degraded["mild"])
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    lr = esrgan.cosine_schedule(1e-3, 100)
+    values = [float(lr(step)) for step in (0, 5, 50, 100)]
+    assert values[0] == pytest.approx(1e-4) and values[1] == pytest.approx(1e-3)
+    assert values[1] > values[2] > values[3] == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="learning-rate schedule"):
+        esrgan.fit_restoration(
+            refiner(base_filters=4, depth=2), np.zeros((2, 8, 8, 3), np.float32), np.zeros((2, 8, 8, 3), np.float32),
+            validation_data=(np.zeros((2, 8, 8, 3), np.float32),) * 2, epochs=1, batch_size=2, patch=None, learning_rate=1e-3,
+            loss=esrgan.RestorationLoss(), checkpoint="unused.weights.h5", jit_compile=False, schedule="linear",
+        )
