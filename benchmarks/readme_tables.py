@@ -112,7 +112,7 @@ def img2img_table(r: dict) -> str:
         f"Measured by `benchmarks/img2img.py` at the **{s['profile']}** profile on {s['hardware']}, TensorFlow "
         f"{v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}; {c['test_pairs']:,} held-out pairs per task.",
         "",
-        f"Colorization (28x28, {c['train_pairs']:,} training pairs, {c['epochs']} epochs each; no class label given):",
+        f"Colorization (28x28, label-conditioned U-Net + PatchGAN, {c['train_pairs']:,} training pairs, {c['epochs']} epochs each):",
         "",
         "| colorizer | PSNR (dB) | SSIM | colourfulness | mean ΔE (Lab), garment |",
         "|---|---:|---:|---:|---:|",
