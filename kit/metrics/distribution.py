@@ -33,7 +33,7 @@ def frechet_distance(features_a, features_b) -> float:
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     with warnings.catch_warnings():  # a singular product is handled just below
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+        covmean = linalg.sqrtm(s_a @ s_b)  # (SciPy's `disp` argument is deprecated; the default returns the root)
     if not np.all(np.isfinite(covmean)):  # singular product: regularise, as the reference implementation does
         eps = 1e-6 * np.eye(len(s_a))
         covmean = linalg.sqrtm((s_a + eps) @ (s_b + eps))
