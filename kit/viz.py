@@ -91,6 +91,7 @@ def image_grid(
     cmap: str = "gray",
     title: str | None = None,
     cell: float = 1.2,
+    overlay=None,
     name: str = "image_grid",
     show: bool = True,
 ):
@@ -100,6 +101,7 @@ def image_grid(
         images: (N, H, W, 1|3) or (N, H, W), values in ``value_range`` ([0, 1] or [-1, 1] for GAN output).
         titles: optional N captions.
         ncols: images per row.
+        overlay: optional ``overlay(ax, i)`` drawing on top of image i (e.g. a patch grid).
     """
     x = _to_display(images, value_range)
     n = len(x)
@@ -111,6 +113,8 @@ def image_grid(
     for i, ax in enumerate(axes.flat):
         if i < n:
             _draw(ax, x[i], cmap)
+            if overlay is not None:
+                overlay(ax, i)
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8)
         else:

@@ -9,7 +9,7 @@ import numpy as np
 
 from kit.checks import check_images, check_positive_int
 from kit.gans.coco_grid import PatchGrid
-from kit.viz import PALETTE, _draw, _finish, _to_display
+from kit.viz import PALETTE, _draw, _finish, _to_display, image_grid
 
 
 def _outline(ax, top, left, size, colour, lw=2.0, style="-"):
@@ -55,25 +55,14 @@ def plot_patch_grid(images, micro_size: int, *, boundary: int | None = None, tit
     central training-size region of beyond-boundary images."""
     x = check_images(images, channels=(1, 3), value_range=value_range)
     m = check_positive_int(micro_size, "micro_size")
-    n, h = len(x), x.shape[1]
-    shown = _to_display(x, value_range)
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + (0.3 if title else 0)), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.axis("off")
-            continue
-        _draw(ax, shown[i], "gray")
+    h = x.shape[1]
+
+    def overlay(ax, i):
         for v in range(m, h, m):
             ax.axhline(v - 0.5, c=PALETTE[0], lw=0.5, alpha=0.7)
             ax.axvline(v - 0.5, c=PALETTE[0], lw=0.5, alpha=0.7)
         if boundary is not None:
             off = (h - boundary) / 2
             _outline(ax, off, off, boundary, PALETTE[1], lw=1.2, style="--")
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, name, show)
+
+    return image_grid(x, titles=titles, ncols=ncols, value_range=value_range, title=title, cell=cell, overlay=overlay, name=name, show=show)

@@ -20,8 +20,7 @@ import numpy as np
 from keras import ops
 
 from kit import viz
-from kit.checks import check_positive_int
-from kit.data.img2img import check_pairs
+from kit.checks import check_images, check_labels, check_positive_int
 from kit.gans.losses import get_loss
 from kit.gans.models import AdversarialModel
 from kit.gans.training import EpochFigure
@@ -84,17 +83,16 @@ class Pix2Pix(AdversarialModel):
     def translate(self, condition, labels=None, batch_size: int = 256) -> np.ndarray:
         """Generated images float32 (N, H, W, C_out) in [-1, 1] for conditions (N, H, W, C_in) in [-1, 1]
         (and int labels (N,) for a conditional model). Inference mode: dropout off."""
-        x = check_pairs(condition, np.zeros(condition.shape[:3] + (self.image_shape[-1],), np.float32),
-                        labels if self.conditional else None, input_channels=(self.condition_shape[-1],),
-                        target_channels=(self.image_shape[-1],))
-        if tuple(x[0].shape[1:]) != self.condition_shape:
-            raise ValueError(f"condition must have shape (N, {', '.join(map(str, self.condition_shape))}), got {x[0].shape}")
+        condition = check_images(condition, "condition", channels=(self.condition_shape[-1],), value_range=(-1.0, 1.0))
+        if tuple(condition.shape[1:]) != self.condition_shape:
+            raise ValueError(f"condition must have shape (N, {', '.join(map(str, self.condition_shape))}), got {condition.shape}")
         if self.conditional and labels is None:
             raise ValueError("this model is label-conditioned: pass labels, int class ids (N,)")
+        labels = check_labels(labels, len(condition)) if self.conditional else None
         out = []
-        for i in range(0, len(x[0]), batch_size):
-            args = (x[0][i : i + batch_size], x[2][i : i + batch_size]) if self.conditional else (x[0][i : i + batch_size], None)
-            out.append(ops.convert_to_numpy(self.generator(self._g_inputs(*args), training=False)))
+        for i in range(0, len(condition), batch_size):
+            batch_labels = None if labels is None else labels[i : i + batch_size]
+            out.append(ops.convert_to_numpy(self.generator(self._g_inputs(condition[i : i + batch_size], batch_labels), training=False)))
         return np.concatenate(out).astype(np.float32)
 
     def patch_scores(self, condition, image, labels=None) -> np.ndarray:
