@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     print(esrgan.metrics_table(rows))
     levels = list(test.degraded)
     gains = {lv: {ref: esrgan.gains(rows, lv, ref) for ref in esrgan.REFERENCES} for lv in levels}
+    oracle = {lv: esrgan.colour_oracle_gain(enhanced["test"], lv) for lv in levels}
 
     # Inference speed per 256x256 output: RRDBNet x4 from a 64x64 input (the official architecture, random
     # weights: speed does not depend on them, and the stand-in if one was trained), the refiner at 256x256.
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
         "gain_reference": "baseline(raw)",
         **{f"refine_psnr_gain_db_{lv}": gains[lv]["baseline(raw)"]["psnr_gain_db"] for lv in levels},
         **{f"refine_ssim_gain_{lv}": gains[lv]["baseline(raw)"]["ssim_gain"] for lv in levels},
+        **{f"colour_oracle_psnr_gain_db_{lv}": oracle[lv]["psnr_gain_db"] for lv in levels},
         "refiner_per_level": e.refiner_per_level,
         **timing,
         "total_seconds": time.perf_counter() - t_start,
@@ -120,6 +122,7 @@ def main(argv=None) -> int:
         settings={**e.__dict__, "train_crops": len(crops.train), "val_crops": len(crops.val), "test_crops": len(crops.test)},
         metrics=rows,
         gains=gains,
+        colour_oracle=oracle,
         training={
             "baseline_seconds": baseline_seconds,
             "refiner_seconds": refiner_seconds,

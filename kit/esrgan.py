@@ -459,6 +459,18 @@ def gains(rows: list[dict], level: str = "mild", reference: str = "baseline(raw)
     }
 
 
+def colour_oracle_gain(test: EnhancedSet, level: str = "mild") -> dict:
+    """How much of the gap at ``level`` is one global colour per image: the PSNR gain (dB, against E(raw)) of
+    E(degraded) with each image's mean per-channel error removed. An oracle (it reads the reference), so a
+    ceiling for any correction of the global colour, not something a refiner can expect to reach: a warm photograph
+    and a warmed one look alike, and a refiner sees only the image."""
+    level = check_choice(level, list(test.degraded), "level")
+    x, ref = test.degraded[level], test.raw[test.source.hr_index]
+    corrected = np.clip(x + (ref - x).mean(axis=(1, 2), keepdims=True), 0.0, 1.0)
+    return {"psnr_gain_db": float(iq.psnr(corrected, ref).mean() - iq.psnr(x, ref).mean()),
+            "ssim_gain": float(iq.ssim(corrected, ref).mean() - iq.ssim(x, ref).mean())}
+
+
 def metrics_table(rows: list[dict]) -> str:
     """The evaluation rows as a Markdown table (one line per level, image and reference)."""
     lines = ["| level | image | vs | PSNR | PSNR-Y | SSIM | SSIM-Y | mean channel error (R, G, B) |", "|---|---|---|---:|---:|---:|---:|---|"]

@@ -274,3 +274,17 @@ def test_cosine_schedule_warms_up_then_decays():
             validation_data=(np.zeros((2, 8, 8, 3), np.float32),) * 2, epochs=1, batch_size=2, patch=None, learning_rate=1e-3,
             loss=esrgan.RestorationLoss(), checkpoint="unused.weights.h5", jit_compile=False, schedule="linear",
         )
+
+
+def test_colour_oracle_gain_measures_only_the_global_colour_part(photo):
+    """The oracle removes each image's mean colour error: large gain for a pure colour cast, none for
+    zero-mean noise, and unknown levels are refused."""
+    raw = photo[:2, :32, :32].astype(np.float32) * 0.8 + 0.1
+    source = esrgan.DegradedSet(hr=raw, raw=raw, degraded={}, draws=1)
+    noise = np.random.default_rng(0).normal(0, 0.02, raw.shape).astype(np.float32)
+    noise -= noise.mean(axis=(1, 2), keepdims=True)
+    cast = esrgan.EnhancedSet(source, raw, {"mild": np.clip(raw + np.float32([0.05, 0.0, -0.05]), 0, 1), "moderate": raw + noise})
+    assert esrgan.colour_oracle_gain(cast, "mild")["psnr_gain_db"] > 10
+    assert esrgan.colour_oracle_gain(cast, "moderate")["psnr_gain_db"] == pytest.approx(0.0, abs=0.05)
+    with pytest.raises(ValueError, match="level"):
+        esrgan.colour_oracle_gain(cast, "extreme")
