@@ -117,6 +117,31 @@ def test_generator_depends_on_the_coordinate():
     assert not np.allclose(a, b)
 
 
+@pytest.mark.parametrize("size", [4, 8])
+def test_pixel_coordinates_of_neighbouring_patches_continue_each_other(size):
+    g = PatchGrid(32, 16, 8)
+    layer = coco_models.PixelCoordinates(size, g.micro_step)
+    c = g.micro_coords()[1, 1:3]  # two horizontal neighbours (y, x)
+    maps = keras.ops.convert_to_numpy(layer(c))[..., :2]  # (2, size, size, (y, x))
+    spacing = g.micro_step / size
+    row = np.concatenate([maps[0, 0, :, 1], maps[1, 0, :, 1]])  # x along one pixel row across both patches
+    np.testing.assert_allclose(np.diff(row), spacing, atol=1e-6)
+    np.testing.assert_allclose(maps[0, :, 0, 0], maps[1, :, 0, 0])  # same rows, same y
+    assert layer.compute_output_shape((2, 2)) == (2, size, size, 2 + 4 * len(coco_models.FOURIER_FREQUENCIES))
+
+
+def test_pixel_coordinate_generator_shapes_depends_on_c_and_rejects_a_bad_step():
+    g = coco_models.micro_generator(latent_dim=8, micro_size=8, channels=1, base_filters=4, pixel_step=2 / 3)
+    z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    a = keras.ops.convert_to_numpy(g([z, np.full((2, 2), -1, np.float32)]))
+    b = keras.ops.convert_to_numpy(g([z, np.ones((2, 2), np.float32)]))
+    assert a.shape == (2, 8, 8, 1) and not np.allclose(a, b)
+    with pytest.raises(ValueError, match="pixel_step"):
+        coco_models.micro_generator(pixel_step=0.0)
+    with pytest.raises(ValueError, match="more than one micro patch"):
+        coco.cocogan(PatchGrid(8, 8, 8), pixel_coordinates=True)
+
+
 def test_micro_size_must_be_4_times_a_power_of_two():
     with pytest.raises(ValueError, match="power of two"):
         coco_models.micro_generator(micro_size=12)

@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import keras
 import numpy as np
@@ -232,6 +233,13 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, fmnist):
     history = gans.fit_gan(gan, make_dataset(x, batch_size=32, drop_remainder=True), epochs=3, checkpoint_dir=ckpt, verbose=0)
     assert gan.g_optimizer.iterations.numpy() == 12 and len(history["d_loss"]) == 3
     assert gans.checkpoint_state(ckpt)["epoch"] == 3
+
+    # A changed model cannot resume from the old checkpoint: the error says which folder to delete.
+    other = gans.GAN(models.dcgan_generator(latent_dim=16), models.dcgan_discriminator())
+    other.compile(adam(), adam(), jit_compile=False)
+    with pytest.raises(ValueError, match="saved by a different model.*delete that folder"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras first warns about each layer it skips
+        gans.restore(other, ckpt)
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------

@@ -115,7 +115,13 @@ def restore(gan, directory) -> int:
     if not hasattr(gan, "g_optimizer"):
         raise RuntimeError("compile the GAN (with its optimizers) before restoring a checkpoint into it")
     gan.build_optimizers()  # load_weights restores optimizer slots only into built optimizers
-    gan.load_weights(Path(directory) / WEIGHTS)
+    try:
+        gan.load_weights(Path(directory) / WEIGHTS)
+    except ValueError as e:  # Keras lists every layer whose variables did not match
+        raise ValueError(
+            f"the checkpoint in {Path(directory).resolve()} was saved by a different model (changed layers or sizes), "
+            f"so training cannot resume from it: delete that folder (or `make clean`) to start afresh. Keras said: {str(e)[:300]}"
+        ) from e
     return int(state["epoch"])
 
 

@@ -3,8 +3,10 @@ of the full-image GAN it is compared with, as functional models on ``keras.Input
 
 - :func:`micro_generator`: G(z, c) -> one micro patch. z is the image's latent vector (shared by every patch
   of one image), c its micro-patch coordinate (y, x) in [-1, 1] (beyond it for beyond-boundary generation).
-  A small MLP maps concat(z, c) to a code that sets the scale and shift of every normalisation layer
-  (:class:`ConditionalNorm`), so every layer knows which image it draws and where in it.
+  A small MLP maps z (the paper: concat(z, c)) to a code that sets the scale and shift of every normalisation
+  layer (:class:`ConditionalNorm`); with ``pixel_step`` (what :func:`kit.gans.coco.cocogan` builds) c enters
+  as the image coordinates of every pixel instead (:class:`PixelCoordinates`), so neighbouring patches are
+  drawn as one continuous function of position.
 - :func:`macro_discriminator`: D(macro patch, macro coordinate) -> (score, predicted coordinate, features).
   The score is a projection head (Miyato & Koyama, 2018): ``dense(f) + <embed(c), f>``; the coordinate head
   regresses the patch's position (the spatial-consistency loss L_S).
@@ -20,6 +22,7 @@ normalisation (the gradient penalty is per example).
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from kit.checks import check_positive_int
@@ -27,6 +30,7 @@ from kit.checks import check_positive_int
 COORD_DIM = 2  # (y, x)
 MAPPING_LAYERS, MAPPING_WIDTH = 2, 128  # the MLP on concat(z, c) (on z alone for the full-image generator)
 START = 4  # generators start from a 4x4 map; discriminators pool down to 4x4
+MARGIN = 1  # pixel-coordinate generators draw START + 2 MARGIN start pixels and crop the margin at the end
 
 
 def _n_doublings(size: int, what: str) -> int:
@@ -78,13 +82,50 @@ class ConditionalNorm(layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
-def _res_up(x, h, filters: int, name: str):
-    """Residual block: [cnorm -> lrelu -> up x2 -> conv3] x [cnorm -> lrelu -> conv3] + up x2 -> conv1."""
+FOURIER_FREQUENCIES = (0.5, 1.0, 2.0, 4.0)  # x pi: from one wave across the image to a few per micro patch
+
+
+@keras.saving.register_keras_serializable(package="kit")
+class PixelCoordinates(layers.Layer):
+    """The image coordinates of every pixel of a micro patch, as feature maps.
+
+    ``c`` (B, 2) is the patch's micro coordinate (y, x), the centre of a patch that spans ``step`` (the grid's
+    micro step) on each axis. Pixel (i, j) of a ``size`` x ``size`` map sits at
+    ``c + ((i + 0.5) / size - 0.5) * step``, so the maps of neighbouring patches continue each other. Output
+    (B, size, size, 2 + 4 len(FOURIER_FREQUENCIES)): (y, x) and sin/cos of pi f y, pi f x.
+    """
+
+    def __init__(self, size: int, step: float, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.step = int(size), float(step)
+
+    def call(self, c):
+        offsets = ops.convert_to_tensor(((np.arange(self.size) + 0.5) / self.size - 0.5) * self.step, c.dtype)
+        y = c[:, 0][:, None, None] + offsets[None, :, None] + ops.zeros((1, 1, self.size), c.dtype)
+        x = c[:, 1][:, None, None] + offsets[None, None, :] + ops.zeros((1, self.size, 1), c.dtype)
+        maps = [y, x]
+        for f in FOURIER_FREQUENCIES:
+            maps += [ops.sin(np.pi * f * y), ops.cos(np.pi * f * y), ops.sin(np.pi * f * x), ops.cos(np.pi * f * x)]
+        return ops.stack(maps, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.size, self.size, 2 + 4 * len(FOURIER_FREQUENCIES))
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "step": self.step}
+
+
+def _res_up(x, h, filters: int, name: str, coords=None):
+    """Residual block: [cnorm -> lrelu -> up x2 (-> concat pixel coordinates) -> conv3] x [cnorm -> lrelu ->
+    conv3] + up x2 -> conv1. ``coords``: optional (B, 2) micro coordinates and step for :class:`PixelCoordinates`."""
     skip = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_skip_up")(x)
     skip = layers.Conv2D(filters, 1, name=f"{name}_skip_conv")(skip)
     y = ConditionalNorm(name=f"{name}_norm1")([x, h])
     y = layers.LeakyReLU(0.2, name=f"{name}_act1")(y)
     y = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(y)
+    if coords is not None:
+        c, step = coords
+        y = layers.Concatenate(name=f"{name}_with_coords")([y, PixelCoordinates(int(y.shape[1]), step, name=f"{name}_coords")(c)])
     y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(y)
     y = ConditionalNorm(name=f"{name}_norm2")([y, h])
     y = layers.LeakyReLU(0.2, name=f"{name}_act2")(y)
@@ -92,8 +133,14 @@ def _res_up(x, h, filters: int, name: str):
     return layers.Add(name=f"{name}_add")([skip, y])
 
 
-def _generator_body(h, size: int, channels: int, base_filters: int):
-    """h (B, D) -> mapping MLP -> Dense -> 4x4 map -> conv -> residual up blocks to size x size -> tanh image."""
+def _generator_body(h, size: int, channels: int, base_filters: int, coords=None):
+    """h (B, D) -> mapping MLP -> Dense -> 4x4 map -> conv -> residual up blocks to size x size -> tanh image.
+
+    With ``coords`` = (c (B, 2), step), the 4x4 map is instead drawn per pixel from (mapped h, the pixel's
+    image coordinates) by 1x1 convolutions, and every block sees the pixel coordinates again
+    (:class:`PixelCoordinates`): what is drawn is a function of where in the image a pixel is, not of which
+    patch it belongs to, so neighbouring patches continue each other. The patch is drawn with a margin of its
+    neighbours' pixels (``MARGIN``), which is cropped off, so no convolution's zero padding lands on a seam."""
     n_up = _n_doublings(size, "patch/image size")
     filters = _filters(max(1, n_up), base_filters)
     # Two nonlinear layers before anything is drawn: with a linear map of concat(z, c) the coordinate could
@@ -101,18 +148,34 @@ def _generator_body(h, size: int, channels: int, base_filters: int):
     for i in range(MAPPING_LAYERS):
         h = layers.Dense(MAPPING_WIDTH, name=f"mapping{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"mapping{i + 1}_act")(h)
-    x = layers.Dense(START * START * filters[0], name="project")(h)
-    x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
+    if coords is None:
+        x = layers.Dense(START * START * filters[0], name="project")(h)
+        x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
+    else:
+        # Each patch is drawn with a margin of MARGIN start pixels on every side (its neighbours' edges), then
+        # cropped: the zero padding of the convolutions falls on the margin, not on the seam.
+        c, step = coords
+        side = START + 2 * MARGIN
+        coords = (c, step * side / START)  # every map spans the patch plus its margin
+        code = layers.Reshape((1, 1, MAPPING_WIDTH), name="code_map")(h)
+        code = layers.UpSampling2D(side, name="code_tile")(code)
+        x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, coords[1], name="stem_coords")(c)])
+        for i in range(2):
+            x = layers.Conv2D(filters[0], 1, name=f"pixel_mlp{i + 1}")(x)
+            x = layers.LeakyReLU(0.2, name=f"pixel_mlp{i + 1}_act")(x)
     x = layers.Conv2D(filters[0], 3, padding="same", name="stem_conv")(x)
     for i in range(n_up):
-        x = _res_up(x, h, filters[i], f"up{i + 1}")
+        x = _res_up(x, h, filters[i], f"up{i + 1}", coords)
     x = ConditionalNorm(name="out_norm")([x, h])
     x = layers.LeakyReLU(0.2, name="out_act")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    if coords is not None:
+        x = layers.Cropping2D(MARGIN * 2**n_up, name="crop_margin")(x)
     return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
-def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1, base_filters: int = 32) -> keras.Model:
+def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1, base_filters: int = 32,
+                    pixel_step: float | None = None) -> keras.Model:
     """COCO-GAN's generator ``G([z, c]) -> micro patch``.
 
     Args:
@@ -120,6 +183,9 @@ def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1
         micro_size: side of the micro patch: 4, 8, 16 or 32 (Dense -> 4x4, then one x2 block per doubling).
         channels: 1 (grayscale) or 3 (RGB).
         base_filters: channels of the highest-resolution blocks (the 4x4 end has 2x that).
+        pixel_step: None: c enters with z through the conditional normalisation (the paper's way). The grid's
+            micro step: c enters as per-pixel image coordinates instead (the normalisation sees z only), see
+            :func:`_generator_body`.
 
     Returns:
         Model with inputs z float32 (B, latent_dim) and c float32 (B, 2) micro coordinate (y, x), output
@@ -129,8 +195,12 @@ def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1
     channels = check_positive_int(channels, "channels")
     z = keras.Input((latent_dim,), name="z")
     c = keras.Input((COORD_DIM,), name="coord")
-    h = layers.Concatenate(name="z_and_coord")([z, c])
-    return keras.Model([z, c], _generator_body(h, micro_size, channels, base_filters), name="micro_generator")
+    if pixel_step is None:
+        h = layers.Concatenate(name="z_and_coord")([z, c])
+        return keras.Model([z, c], _generator_body(h, micro_size, channels, base_filters), name="micro_generator")
+    if not float(pixel_step) > 0:
+        raise ValueError(f"pixel_step must be the grid's micro step (> 0), got {pixel_step}")
+    return keras.Model([z, c], _generator_body(z, micro_size, channels, base_filters, (c, float(pixel_step))), name="micro_generator")
 
 
 def full_generator(latent_dim: int = 64, image_size: int = 32, channels: int = 1, base_filters: int = 32) -> keras.Model:
