@@ -62,7 +62,7 @@ def quality(P, out: Path) -> dict:
     fm = fashion_mnist_32(train_samples=C.train_samples, test_samples=C.fid_samples)
     grid = PatchGrid(32, 16, 8)
     keras.utils.set_random_seed(0)
-    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0)
+    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0, n_critic=2)
     gan.compile(keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.99), keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.99),
                 jit_compile=P.jit_compile)
     ds = make_dataset(fm.x_train, batch_size=C.batch_size, drop_remainder=True)

@@ -338,7 +338,8 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
     coordinate in its normalisation, and draws each patch with a cropped margin
     (``micro_generator(pixel_step=grid.micro_step)``); False: the paper's conditional normalisation on (z, c).
     Seam score at the cpu profile (``benchmarks/cocogan.py``, real images 1.05): 1.69 with pixel coordinates,
-    2.53 with the paper's conditioning, where each patch learns on its own where its neighbours' strokes end.
+    2.53 with the paper's conditioning (both with one critic step per generator step), where each patch learns on
+    its own where its neighbours' strokes end.
     """
     from kit.models.coco_models import macro_discriminator, micro_generator
 
