@@ -28,7 +28,7 @@ from keras import layers, ops
 from kit.checks import check_positive_int
 
 COORD_DIM = 2  # (y, x)
-MAPPING_LAYERS, MAPPING_WIDTH = 2, 128  # the MLP on concat(z, c) (on z alone for the full-image generator)
+MAPPING_LAYERS, MAPPING_WIDTH = 2, 128  # the MLP on concat(z, c) (on z alone for the full-image and pixel-coordinate generators)
 START = 4  # generators start from a 4x4 map; discriminators pool down to 4x4
 MARGIN = 1  # pixel-coordinate generators draw START + 2 MARGIN start pixels and crop the margin at the end
 
