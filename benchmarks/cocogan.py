@@ -57,18 +57,18 @@ def dcgan_fid(P, fm, features, n: int) -> dict:
             "seconds": time.perf_counter() - t0}
 
 
-def quality(P, out: Path) -> dict:
+def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[int, int, int] | None = None) -> dict:
     C = P.cocogan
+    stage_epochs = tuple(stage_epochs or C.stage_epochs)
     fm = fashion_mnist_32(train_samples=C.train_samples, test_samples=C.fid_samples)
     grid = PatchGrid(32, 16, 8)
     keras.utils.set_random_seed(0)
-    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0, n_critic=2)
-    gan.compile(keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.99), keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.99),
-                jit_compile=P.jit_compile)
+    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0, **({} if n_critic is None else {"n_critic": n_critic}))
+    gan.compile(*coco.ttur_optimizers(), jit_compile=P.jit_compile)
     ds = make_dataset(fm.x_train, batch_size=C.batch_size, drop_remainder=True)
     z = np.random.default_rng(3).standard_normal((10, gan.latent_dim)).astype("float32")
     t0 = time.perf_counter()
-    histories, after_stage = coco.fit_stages(gan, ds, epochs=C.stage_epochs, snapshot_z=z, verbose=2)
+    histories, after_stage = coco.fit_stages(gan, ds, epochs=stage_epochs, snapshot_z=z, verbose=2)
     train_seconds = time.perf_counter() - t0
 
     n = C.fid_samples
@@ -97,7 +97,8 @@ def quality(P, out: Path) -> dict:
                                                              f"(bottom) beyond-boundary fine-tuning ({P.name} profile)", show=False),
                               out.with_name(out.stem + "_beyond.png"))
     return {
-        "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(C.stage_epochs),
+        "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(stage_epochs),
+        "n_critic": gan.gan_loss.n_critic,
         "base_filters": C.base_filters, "generator_params": gan.generator.count_params(),
         "discriminator_params": gan.discriminator.count_params(), "train_seconds": train_seconds,
         "history": histories, "beyond_history": beyond_history,
@@ -116,12 +117,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default=None)
     ap.add_argument("--out", default=str(RESULTS / "cocogan.json"))
+    ap.add_argument("--n-critic", type=int, default=None, help="critic steps per generator step (default: kit.gans.coco.cocogan's)")
+    ap.add_argument("--stage-epochs", default=None, help="cloudy,detail,lucid epochs (default: the profile's), e.g. 1,1,4")
     args = ap.parse_args(argv)
     P = kit.setup(seed=0, profile_name=args.profile)
     C = P.cocogan
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    q = quality(P, out)
+    stage_epochs = None if args.stage_epochs is None else tuple(int(e) for e in args.stage_epochs.split(","))
+    if stage_epochs is not None and (len(stage_epochs) != 3 or min(stage_epochs) < 0):
+        ap.error(f"--stage-epochs wants three non-negative integers like 1,1,4, got {args.stage_epochs}")
+    q = quality(P, out, n_critic=args.n_critic, stage_epochs=stage_epochs)
     memory = coco_memory.compare_memory(MEMORY_SIZES, steps=C.memory_steps, batch=C.memory_batch, base_filters=C.base_filters)
     peaks = {m: [r["peak_mb"] for r in memory["rows"] if r["model"] == m] for m in coco_memory.MODELS}
     fig = kit.viz.bar_chart([f"{s}x{s}" for s in MEMORY_SIZES], {"COCO-GAN": peaks["coco"], "full-image GAN": peaks["full"]},
@@ -141,6 +147,8 @@ def main(argv=None) -> int:
         **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in MEMORY_SIZES},
         **{f"time_ratio_{s}": memory["time_ratio"][s] for s in MEMORY_SIZES},
         "beyond_boundary_size": q["beyond_boundary_size"],
+        "n_critic": q["n_critic"],
+        "stage_epochs": q["stage_epochs"],
         "train_seconds": q["train_seconds"],
     }
     kit.runs.write_results(out, summary, P, quality=q, memory=memory)

@@ -224,6 +224,9 @@ def fit_restoration(
     # The untrained model is a candidate too (a zero-initialised refiner is the identity): an epoch is kept
     # only if it beats it, so training can never hand back something worse than "no change".
     initial = model.evaluate(val, verbose=0, return_dict=True)["psnr"]
+    # Build the optimizer first, so this checkpoint holds its (fresh) slots like every later one and restoring
+    # it does not skip the optimizer with a warning.
+    model.optimizer.build(model.trainable_variables)
     model.save_weights(checkpoint)
     best = keras.callbacks.ModelCheckpoint(
         checkpoint, monitor="val_psnr", mode="max", save_best_only=True, save_weights_only=True, initial_value_threshold=initial

@@ -48,7 +48,12 @@ def figures_dir() -> Path | None:
     return Path(run) / "figures" if run else None
 
 
-def _finish(fig, name: str, show: bool):
+def _finish(fig, name: str, show: bool, *, title: str | None = None, tight: bool = False):
+    """Title and lay out ``fig``, save it to the figures folder (when one is set), then show it or return it."""
+    if title:
+        fig.suptitle(title)
+    if tight:
+        fig.tight_layout()
     folder = figures_dir()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -119,10 +124,7 @@ def image_grid(
                 ax.set_title(titles[i], fontsize=8)
         else:
             ax.axis("off")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, title=title, tight=True)
 
 
 def side_by_side(
@@ -160,10 +162,7 @@ def side_by_side(
             if caps is not None:
                 ax.set_title(caps[c], fontsize=8)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, title=title, tight=True)
 
 
 def _history_dict(h) -> dict:
@@ -192,10 +191,7 @@ def plot_history(histories: dict, *, metrics=("loss", "accuracy"), title: str | 
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, title=title, tight=True)
 
 
 def plot_curves(
@@ -226,8 +222,7 @@ def plot_curves(
     if title:
         ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, tight=True)
 
 
 def plot_epsilon_curves(epsilons, curves: dict, *, title: str = "Accuracy under attack", name: str = "epsilon_curves", show: bool = True):
@@ -256,8 +251,7 @@ def plot_confusion_matrix(cm, class_names, *, title: str = "Confusion matrix", n
     ax.set_ylabel("true")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="% of true class")
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, tight=True)
 
 
 def adversarial_examples(clean, adversarial, p_clean, p_adv, class_names, *, title=None, name="adversarial_examples", show=True):
@@ -321,9 +315,7 @@ def patch_scores(images, scores, *, value_range=(-1.0, 1.0), captions=None, titl
             axes[0, i].set_title(captions[i], fontsize=8)
     axes[1, 0].set_ylabel("P(real)\nper patch", fontsize=9)
     fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, title=title)
 
 
 def bar_chart(categories, values: dict, *, ylabel: str, title: str | None = None, name: str = "bars", show: bool = True):
@@ -342,8 +334,7 @@ def bar_chart(categories, values: dict, *, ylabel: str, title: str | None = None
         ax.set_title(title)
     if len(values) > 1:
         ax.legend()
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, tight=True)
 
 
 def close(fig) -> None:

@@ -168,8 +168,16 @@ def test_coordinate_loss_zero_on_perfect_predictions():
 def small_gan():
     keras.utils.set_random_seed(0)
     gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1)
-    gan.compile(keras.optimizers.Adam(1e-4, 0.0, 0.99), keras.optimizers.Adam(4e-4, 0.0, 0.99), jit_compile=False)
+    gan.compile(*coco.ttur_optimizers(), jit_compile=False)
     return gan
+
+
+def test_ttur_optimizers():
+    g, d = coco.ttur_optimizers()
+    assert float(d.learning_rate) == pytest.approx(4 * float(g.learning_rate)) and float(g.beta_1) == 0.0
+    assert g is not d
+    with pytest.raises(ValueError, match="d_learning_rate must be a positive number, got -1"):
+        coco.ttur_optimizers(d_learning_rate=-1)
 
 
 def test_generation_and_beyond_boundary_sizes(small_gan):

@@ -332,14 +332,15 @@ class COCOGAN(AdversarialModel):
 
 
 def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_filters: int = 32, gp_weight: float = 10.0,
-            n_critic: int = 1, pixel_coordinates: bool = True, seed: int = 0) -> COCOGAN:
+            n_critic: int = 2, pixel_coordinates: bool = True, seed: int = 0) -> COCOGAN:
     """A COCO-GAN with the kit's networks for ``grid``: ``micro_generator`` + ``macro_discriminator``.
+
     ``pixel_coordinates`` (default): the generator gets every pixel's image coordinates instead of the patch
     coordinate in its normalisation, and draws each patch with a cropped margin
-    (``micro_generator(pixel_step=grid.micro_step)``); False: the paper's conditional normalisation on (z, c).
-    Seam score at the cpu profile (``benchmarks/cocogan.py``, real images 1.05): 1.69 with pixel coordinates,
-    2.53 with the paper's conditioning (both with one critic step per generator step), where each patch learns on
-    its own where its neighbours' strokes end.
+    (``micro_generator(pixel_step=grid.micro_step)``); False: the paper's conditional normalisation on (z, c),
+    where each patch learns on its own where its neighbours' strokes end (visible seams; the seam scores of both
+    are in ``results/cocogan.json``). ``n_critic``: critic updates per generator update; with one, the lucid
+    stage collapsed to a few shapes at the cpu profile. Compile with :func:`ttur_optimizers`.
     """
     from kit.models.coco_models import macro_discriminator, micro_generator
 
@@ -348,6 +349,20 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
     g = micro_generator(latent_dim, grid.micro_size, channels, base_filters, pixel_step=grid.micro_step if pixel_coordinates else None)
     d = macro_discriminator(grid.macro_size, channels, base_filters)
     return COCOGAN(g, d, grid=grid, gp_weight=gp_weight, n_critic=n_critic, seed=seed)
+
+
+def ttur_optimizers(g_learning_rate: float = 1e-4, d_learning_rate: float = 4e-4):
+    """The optimizers COCO-GAN trains with: Adam(beta_1=0, beta_2=0.99) for both networks, the critic's learning
+    rate 4x the generator's (the two time-scale update rule of Heusel et al., 2017, as in the paper's code).
+
+    Returns:
+        ``(g_optimizer, d_optimizer)``, fresh ``keras.optimizers.Adam`` instances for :meth:`COCOGAN.compile`.
+    """
+    for value, name in ((g_learning_rate, "g_learning_rate"), (d_learning_rate, "d_learning_rate")):
+        if not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return (keras.optimizers.Adam(g_learning_rate, beta_1=0.0, beta_2=0.99),
+            keras.optimizers.Adam(d_learning_rate, beta_1=0.0, beta_2=0.99))
 
 
 def fit_stages(gan: COCOGAN, dataset, *, epochs, checkpoint_dir=None, snapshot_z=None, callbacks=(), verbose="auto") -> tuple[dict, dict]:

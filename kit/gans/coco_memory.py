@@ -60,7 +60,7 @@ def measure(model: str, size: int, *, steps: int, batch: int, base_filters: int 
 
     from kit.checks import check_choice, check_positive_int
     from kit.data.pipeline import make_dataset
-    from kit.gans.coco import cocogan
+    from kit.gans.coco import cocogan, ttur_optimizers
     from kit.gans.coco_grid import PatchGrid
     from kit.gans.losses import get_loss
     from kit.gans.models import GAN
@@ -76,7 +76,7 @@ def measure(model: str, size: int, *, steps: int, batch: int, base_filters: int 
     else:
         gan = GAN(full_generator(latent_dim, size, 1, base_filters), full_discriminator(size, 1, base_filters),
                   loss=get_loss("wgan-gp", n_critic=n_critic))
-    gan.compile(keras.optimizers.Adam(1e-4, 0.0, 0.99), keras.optimizers.Adam(4e-4, 0.0, 0.99), jit_compile=False)
+    gan.compile(*ttur_optimizers(), jit_compile=False)
     before = _peak_rss_mb()
     if gpu:
         tf.config.experimental.reset_memory_stats("GPU:0")

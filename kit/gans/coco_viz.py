@@ -45,8 +45,7 @@ def plot_coordinates(grid: PatchGrid, image=None, *, extra: int = 1, value_range
         top, left = grid.macro_origin(r, c)
         _outline(ax_i, top, left, grid.macro_size, colour, lw=2.5)
     ax_i.set_title(f"{s}x{s} image: {m}x{m} micro patches, {grid.macro_size}x{grid.macro_size} macro patches (overlapping)")
-    fig.tight_layout()
-    return _finish(fig, name, show)
+    return _finish(fig, name, show, tight=True)
 
 
 def plot_patch_grid(images, micro_size: int, *, boundary: int | None = None, titles=None, ncols: int = 8, value_range=(-1.0, 1.0),
