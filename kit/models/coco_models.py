@@ -148,6 +148,7 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
     for i in range(MAPPING_LAYERS):
         h = layers.Dense(MAPPING_WIDTH, name=f"mapping{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"mapping{i + 1}_act")(h)
+    block_coords = None  # what every residual block sees of the pixel coordinates
     if coords is None:
         x = layers.Dense(START * START * filters[0], name="project")(h)
         x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
@@ -156,16 +157,16 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
         # cropped: the zero padding of the convolutions falls on the margin, not on the seam.
         c, step = coords
         side = START + 2 * MARGIN
-        coords = (c, step * side / START)  # every map spans the patch plus its margin
+        block_coords = (c, step * side / START)  # every map spans the patch plus its margin
         code = layers.Reshape((1, 1, MAPPING_WIDTH), name="code_map")(h)
         code = layers.UpSampling2D(side, name="code_tile")(code)
-        x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, coords[1], name="stem_coords")(c)])
+        x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, block_coords[1], name="stem_coords")(c)])
         for i in range(2):
             x = layers.Conv2D(filters[0], 1, name=f"pixel_mlp{i + 1}")(x)
             x = layers.LeakyReLU(0.2, name=f"pixel_mlp{i + 1}_act")(x)
     x = layers.Conv2D(filters[0], 3, padding="same", name="stem_conv")(x)
     for i in range(n_up):
-        x = _res_up(x, h, filters[i], f"up{i + 1}", coords)
+        x = _res_up(x, h, filters[i], f"up{i + 1}", block_coords)
     x = ConditionalNorm(name="out_norm")([x, h])
     x = layers.LeakyReLU(0.2, name="out_act")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
