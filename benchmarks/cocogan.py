@@ -8,7 +8,8 @@ Writes ``results/cocogan.json`` and figures next to it.
 Quality: classifier-feature FID of assembled images (centre 28x28, notebook 01's classifier) against real test
 images, next to notebook 02's DCGAN (its FID from ``results/gans.json`` when that holds one measured at the
 same profile, else a DCGAN trained here on the same images); the share of samples the classifier labels
-confidently; seam scores of generated and real images; beyond-boundary samples after fine-tuning.
+confidently; seam scores of generated and real images; beyond-boundary samples after fine-tuning; patch-guided
+generation (the Q network): how closely an image generated from one real macro patch redraws that patch.
 """
 
 from __future__ import annotations
@@ -83,6 +84,13 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
     beyond_history = coco.fine_tune_beyond(gan, ds, steps=C.beyond_steps, size=C.beyond_size, verbose=2)
     beyond = gan.generate_beyond(z[:8], C.beyond_size)
 
+    # Patch-guided generation: the Q network, trained after the GAN against its frozen generator.
+    q = coco.q_network(gan, base_filters=C.base_filters)
+    q_history = coco.fit_q_network(q, ds, epochs=C.q_epochs, jit_compile=P.jit_compile, verbose=2)
+    patch_errors = q.patch_errors(fm.x_test[:n], np.random.default_rng(6).integers(0, grid.n_macro, (n, 2)))
+    positions = np.random.default_rng(5).integers(0, grid.n_macro, (8, 2))
+    guided, _ = q.guided(grid.crop_macro(fm.x_test[:8], positions), positions)
+
     figures = {
         "stages": _save(kit.viz.side_by_side(after_stage, value_ranges={s: (-1, 1) for s in after_stage}, cell=0.9,
                                              title=f"COCO-GAN after each stage ({P.name} profile)", show=False),
@@ -96,6 +104,9 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
                                                        title=f"{C.beyond_size}x{C.beyond_size} from a 32x32 model: before (top) / after "
                                                              f"(bottom) beyond-boundary fine-tuning ({P.name} profile)", show=False),
                               out.with_name(out.stem + "_beyond.png"))
+    figures["guided"] = _save(coco_viz.plot_guided(fm.x_test[:8], guided, positions, grid,
+                                                   title=f"Patch-guided generation: real (top), generated from the outlined patch (bottom) "
+                                                         f"({P.name} profile)", show=False), out.with_name(out.stem + "_guided.png"))
     return {
         "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(stage_epochs),
         "n_critic": gan.gan_loss.n_critic,
@@ -109,6 +120,8 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
         "seam_score_generated": seam_fake, "seam_score_real": seam_real,
         "seam_score_beyond": seam_score(beyond, grid.micro_size),
         "beyond_boundary_size": C.beyond_size, "beyond_steps": C.beyond_steps, "fid_samples": n,
+        "q_epochs": C.q_epochs, "q_history": q_history,
+        "patch_l1_guided": patch_errors["guided"], "patch_l1_random_z": patch_errors["random"],
         "dcgan": dcgan_fid(P, fm, features, n), "figures": figures,
     }
 
@@ -147,6 +160,8 @@ def main(argv=None) -> int:
         **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in MEMORY_SIZES},
         **{f"time_ratio_{s}": memory["time_ratio"][s] for s in MEMORY_SIZES},
         "beyond_boundary_size": q["beyond_boundary_size"],
+        "patch_l1_guided": q["patch_l1_guided"],
+        "patch_l1_random_z": q["patch_l1_random_z"],
         "n_critic": q["n_critic"],
         "stage_epochs": q["stage_epochs"],
         "train_seconds": q["train_seconds"],

@@ -189,6 +189,7 @@ def cocogan_table(r: dict) -> str:
         f"| confident predictions (p ≥ 0.8) | {100 * s['confident_generated']:.1f}% | | {100 * s['confident_real']:.1f}% |",
         f"| seam score (1.0 = seamless) | {s['seam_score_generated']:.3f} | | {s['seam_score_real']:.3f} |",
         "",
+        *([f"Critic steps per generator step: {q['n_critic']}.", ""] if "n_critic" in q else []),
         f"FID on notebook 01's classifier features (centre 28x28, {q['fid_samples']:,} images); DCGAN: {q['dcgan']['source']}.",
         "",
         f"Peak training memory and step time, WGAN-GP, batch {rows[sizes[0], 'coco']['batch']}, each measured in its own process "
@@ -207,6 +208,15 @@ def cocogan_table(r: dict) -> str:
         f"![COCO-GAN samples with the micro-patch grid](results/{q['figures']['samples']})",
         f"![Beyond-boundary {s['beyond_boundary_size']}x{s['beyond_boundary_size']} samples](results/{q['figures']['beyond']})",
     ]
+    if "patch_l1_guided" in s:
+        lines += [
+            "",
+            f"Patch-guided generation (Q network, {q['q_epochs']} epoch(s) after the GAN): an image generated from one real test macro "
+            f"patch redraws that patch with a mean absolute error of {s['patch_l1_guided']:.3f} (pixel units of [-1, 1]); images from "
+            f"random z differ from it by {s['patch_l1_random_z']:.3f} there.",
+            "",
+            f"![Patch-guided generation](results/{q['figures']['guided']})",
+        ]
     return "\n".join(lines)
 
 

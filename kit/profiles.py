@@ -60,6 +60,7 @@ class CocoGANProfile:
     fid_samples: int  # generated and real images for classifier FID, seam score and recognisability
     beyond_size: int  # side of the beyond-boundary images (32 + 2 x 8 e)
     beyond_steps: int  # beyond-boundary fine-tuning steps
+    q_epochs: int  # epochs of the Q network of patch-guided generation (trained after the GAN)
     memory_sizes: tuple[int, ...]  # sides measured by the notebook's memory comparison (the benchmark: 64 and 128)
     memory_batch: int  # batch of the memory/step-time measurement
     memory_steps: int  # timed steps per measurement (after one tracing step)
@@ -69,13 +70,13 @@ class CocoGANProfile:
 
 COCOGAN = {
     "smoke": CocoGANProfile(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128,
-                            beyond_size=48, beyond_steps=2, memory_sizes=(64,), memory_batch=4, memory_steps=1,
+                            beyond_size=48, beyond_steps=2, q_epochs=1, memory_sizes=(64,), memory_batch=4, memory_steps=1,
                             memory_parallel=True, dcgan_epochs=1),
     "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 2), base_filters=32, fid_samples=2000,
-                          beyond_size=48, beyond_steps=200, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
+                          beyond_size=48, beyond_steps=200, q_epochs=1, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
                           memory_parallel=False, dcgan_epochs=2),
     "full": CocoGANProfile(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000,
-                           beyond_size=64, beyond_steps=2000, memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10,
+                           beyond_size=64, beyond_steps=2000, q_epochs=3, memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10,
                            memory_parallel=False, dcgan_epochs=30),
 }
 # ==== END SECTION cocogan ====

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from kit.data import coco_data
+from kit.data import coco_data, make_dataset
 from kit.data.folders import ImageFolderError
 from kit.gans import coco
 from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
@@ -268,3 +268,29 @@ def test_folder_images(tmp_path):
         coco_data.folder_images(tmp_path, 64)
     with pytest.raises(ValueError, match="size"):
         coco_data.folder_images(tmp_path, 48)
+
+
+def test_q_network_trains_and_guides(small_gan, tmp_path):
+    keras.utils.set_random_seed(0)
+    q = coco.q_network(small_gan, base_filters=4)
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype(np.float32)
+    ds = make_dataset(images, batch_size=8, drop_remainder=True)
+    before = [v.numpy().copy() for v in small_gan.generator.weights]
+    history = coco.fit_q_network(q, ds, epochs=2, checkpoint=tmp_path / "q.weights.h5", verbose=0)
+    assert set(history) >= {"z_loss", "rec_l1"} and np.isfinite(history["z_loss"]).all()
+    for b, v in zip(before, small_gan.generator.weights):  # the generator is frozen
+        np.testing.assert_array_equal(b, v.numpy())
+    guided, z = q.guided(images[:2, :16, 16:], np.array([[0, 2], [0, 2]]))
+    assert guided.shape == (2, 32, 32, 1) and z.shape == (2, 8)
+    np.testing.assert_allclose(guided, small_gan.generate(z), atol=1e-5)
+    errors = q.patch_errors(images[:4], np.array([[0, 0], [1, 2], [2, 2], [0, 1]]))
+    assert set(errors) == {"guided", "random"} and all(np.isfinite(v) and v > 0 for v in errors.values())
+    again = coco.q_network(small_gan, base_filters=4)
+    assert coco.fit_q_network(again, ds, epochs=2, checkpoint=tmp_path / "q.weights.h5", verbose=0) == {}  # loaded
+    np.testing.assert_allclose(again.guided(images[:2, :16, 16:], np.array([[0, 2], [0, 2]]))[1], z, atol=1e-5)
+    with pytest.raises(ValueError, match=r"patches must have shape \(B, 16, 16, 1\)"):
+        q.guided(images[:2], np.zeros((2, 2), int))
+    with pytest.raises(ValueError, match="positions must be"):
+        q.guided(images[:2, :16, :16], np.array([[0, 3], [0, 0]]))
+    with pytest.raises(ValueError, match=r"in \[-1, 1\]"):
+        q.guided(images[:2, :16, :16] * 3, np.zeros((2, 2), int))

@@ -1,7 +1,8 @@
 """GANs: ``keras.Model`` subclasses with ``train_step`` overrides, the shared losses, and training with
 sample grids, GIFs and resumable checkpoints."""
 
-from kit.gans.coco import COCOGAN, STAGES, Stage, cocogan, coordinate_loss, fine_tune_beyond, fit_stages
+from kit.gans.coco import (COCOGAN, STAGES, QNetwork, Stage, cocogan, coordinate_loss, fine_tune_beyond, fit_q_network, fit_stages,
+                           q_network, ttur_optimizers)
 from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
 from kit.gans.losses import LOSSES, GANLoss, get_loss, gradient_penalty
 from kit.gans.models import ACGAN, GAN, AdversarialModel
@@ -20,6 +21,7 @@ __all__ = [
     "LOSSES",
     "PatchGrid",
     "Pix2Pix",
+    "QNetwork",
     "SampleGrid",
     "Stage",
     "STAGES",
@@ -29,13 +31,16 @@ __all__ = [
     "coordinate_loss",
     "fine_tune_beyond",
     "fit_gan",
+    "fit_q_network",
     "fit_stages",
     "generate_many",
     "get_loss",
     "gradient_penalty",
     "merge_patches",
     "pix2pix",
+    "q_network",
     "restore",
     "seam_score",
     "split_patches",
+    "ttur_optimizers",
 ]

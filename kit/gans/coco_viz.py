@@ -65,3 +65,25 @@ def plot_patch_grid(images, micro_size: int, *, boundary: int | None = None, tit
             _outline(ax, off, off, boundary, PALETTE[1], lw=1.2, style="--")
 
     return image_grid(x, titles=titles, ncols=ncols, value_range=value_range, title=title, cell=cell, overlay=overlay, name=name, show=show)
+
+
+def plot_guided(real, guided, positions, grid: PatchGrid, *, value_range=(-1.0, 1.0), cell: float = 1.4,
+                title: str | None = None, name: str = "coco_patch_guided", show: bool = True):
+    """Patch-guided generation: real images (N, S, S, C) on the top row, the images generated from their
+    macro patch (N, S, S, C) below, each with that macro patch (``positions`` int (N, 2), macro row and col)
+    outlined."""
+    real = check_images(real, "real images", channels=(1, 3), value_range=value_range)
+    guided = check_images(guided, "guided images", channels=(1, 3), value_range=value_range)
+    pos = np.asarray(positions)
+    if guided.shape != real.shape or pos.shape != (len(real), 2):
+        raise ValueError(f"need as many guided images as real ones and one (row, col) each: got {real.shape}, {guided.shape}, "
+                         f"positions {pos.shape}")
+    n = len(real)
+
+    def overlay(ax, i):
+        top, left = grid.macro_origin(*pos[i % n])
+        _outline(ax, top, left, grid.macro_size, PALETTE[1], lw=1.5)
+
+    titles = ["real"] * n + ["from its patch"] * n
+    return image_grid(np.concatenate([real, guided]), titles=titles, ncols=n, value_range=value_range, title=title, cell=cell,
+                      overlay=overlay, name=name, show=show)

@@ -271,3 +271,21 @@ def full_discriminator(image_size: int = 32, channels: int = 1, base_filters: in
     image = keras.Input((image_size, image_size, channels), name="image")
     score = layers.Dense(1, dtype="float32", name="score")(_critic_features(image, base_filters))
     return keras.Model(image, score, name="full_discriminator")
+
+
+def macro_encoder(macro_size: int = 16, channels: int = 1, latent_dim: int = 64, base_filters: int = 32) -> keras.Model:
+    """COCO-GAN's Q network for patch-guided generation: which z drew this macro patch?
+
+    Inputs: patch float32 (B, macro_size, macro_size, channels) in [-1, 1] and its macro coordinate c float32
+    (B, 2) in [-1, 1]. Output: z float32 (B, latent_dim), unbounded. The trunk is the critic's
+    (:func:`macro_discriminator`'s residual down blocks, no normalisation), with c concatenated to its features.
+    """
+    channels = check_positive_int(channels, "channels")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    patch = keras.Input((macro_size, macro_size, channels), name="patch")
+    c = keras.Input((COORD_DIM,), name="coord")
+    f = layers.Concatenate(dtype="float32", name="features_and_coord")([_critic_features(patch, base_filters), c])
+    h = layers.Dense(256, dtype="float32", name="q_hidden")(f)
+    h = layers.LeakyReLU(0.2, dtype="float32", name="q_hidden_act")(h)
+    z = layers.Dense(latent_dim, dtype="float32", name="z")(h)
+    return keras.Model([patch, c], z, name="macro_encoder")
