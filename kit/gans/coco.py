@@ -475,11 +475,11 @@ class QNetwork(keras.Model):
             z_loss = ops.mean(ops.square(self.encoder([fake, c], training=True) - z))
             redrawn = gan.fake_macro(self.encoder([real, c], training=True), top_left)
             rec_l1 = ops.mean(ops.abs(ops.cast(redrawn, "float32") - ops.cast(real, "float32")))
-            loss = z_loss + self.rec_weight * rec_l1
-        variables = self.encoder.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+            # Scaled under mixed_float16 (compile wraps self.optimizer in a LossScaleOptimizer there).
+            scaled = AdversarialModel._scaled(self.optimizer, z_loss + self.rec_weight * rec_l1)
+        AdversarialModel._apply(self.optimizer, tape, scaled, self.encoder.trainable_variables)
         for name, value in (("z_loss", z_loss), ("rec_l1", rec_l1)):
-            self.trackers[name].update_state(value)
+            self.trackers[name].update_state(ops.cast(value, "float32"))
         return {name: t.result() for name, t in self.trackers.items()}
 
     def guided(self, patches, positions):
