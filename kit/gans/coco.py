@@ -42,7 +42,7 @@ import numpy as np
 from keras import ops
 
 from kit.callbacks import EpochTimer, NaNGuard
-from kit.checks import check_choice, check_positive_int
+from kit.checks import check_choice, check_images, check_positive_int
 from kit.gans.coco_grid import PatchGrid, merge_patches
 from kit.gans.losses import get_loss, gradient_penalty
 from kit.gans.models import AdversarialModel
@@ -172,12 +172,13 @@ class COCOGAN(AdversarialModel):
         return stage
 
     # -- coordinates on the device -------------------------------------------------------------------------
-    def _sample_positions(self, batch):
+    def _sample_positions(self, batch, margin=None, seed_generator=None):
         """Per image: the top-left micro index (row, col) of its fake macro patch, float (B, 2), possibly
-        outside the grid by the stage's margin, and the in-range macro position (B, 2) int32 nearest to it."""
-        margin = self.stage_weights[3]
+        outside the grid by ``margin`` (default: the stage's), and the in-range macro position (B, 2) int32
+        nearest to it. ``seed_generator``: whose random stream to draw from (default: the model's)."""
+        margin = self.stage_weights[3] if margin is None else margin
         n_ext = self.grid.n_macro + 2.0 * margin
-        u = keras.random.uniform((batch, 2), seed=self.seed_generator)
+        u = keras.random.uniform((batch, 2), seed=self.seed_generator if seed_generator is None else seed_generator)
         top_left = ops.minimum(ops.floor(u * n_ext), n_ext - 1.0) - margin
         inside = ops.cast(ops.clip(top_left, 0.0, self.grid.n_macro - 1.0), "int32")
         return top_left, inside
@@ -305,9 +306,7 @@ class COCOGAN(AdversarialModel):
     def generate_macro(self, z, positions):
         """Generated macro patches float32 (B, M, M, C) at in-range macro positions int (B, 2) (row, col)."""
         z = self._check_z(z)
-        pos = np.asarray(positions)
-        if pos.shape != (int(z.shape[0]), 2) or pos.min() < 0 or pos.max() >= self.grid.n_macro:
-            raise ValueError(f"positions must be ({int(z.shape[0])}, 2) macro (row, col) in [0, {self.grid.n_macro - 1}], got {pos.tolist()}")
+        pos = self.grid.check_macro_positions(positions, int(z.shape[0]))
         return ops.convert_to_numpy(self.fake_macro(z, ops.convert_to_tensor(pos.astype(np.float32)))).astype("float32")
 
     def predict_coords(self, patches, coords=None):
@@ -465,9 +464,7 @@ class QNetwork(keras.Model):
         real_full = data[0] if isinstance(data, (tuple, list)) else data
         batch = ops.shape(real_full)[0]
         z = keras.random.normal((batch, gan.latent_dim), seed=self.seed_generator)
-        u = keras.random.uniform((batch, 2), seed=self.seed_generator)
-        inside = ops.cast(ops.minimum(ops.floor(u * gan.grid.n_macro), gan.grid.n_macro - 1.0), "int32")
-        top_left = ops.cast(inside, "float32")
+        top_left, inside = gan._sample_positions(batch, margin=0.0, seed_generator=self.seed_generator)  # in range only
         c = gan._macro_coord(inside)
         fake = ops.stop_gradient(gan.fake_macro(z, top_left))
         real = gan._real_macro(real_full, inside)
@@ -497,13 +494,10 @@ class QNetwork(keras.Model):
         want = (g.macro_size, g.macro_size, self.gan.channels)
         if patches.ndim != 4 or patches.shape[1:] != want:
             raise ValueError(f"patches must have shape (B, {', '.join(map(str, want))}), got {patches.shape}")
-        if not np.issubdtype(patches.dtype, np.floating) or patches.min() < -1.0 - 1e-3 or patches.max() > 1.0 + 1e-3:
-            raise ValueError(f"patches must be float in [-1, 1], got {patches.dtype} in [{patches.min()}, {patches.max()}]")
-        pos = np.asarray(positions)
-        if pos.shape != (len(patches), 2) or pos.min() < 0 or pos.max() >= g.n_macro:
-            raise ValueError(f"positions must be ({len(patches)}, 2) macro (row, col) in [0, {g.n_macro - 1}], got {pos.tolist()}")
-        c = self.gan._macro_coord(ops.convert_to_tensor(pos.astype(np.int32)))
-        z = ops.convert_to_numpy(self.encoder([ops.convert_to_tensor(patches.astype(np.float32)), c], training=False))
+        patches = check_images(patches, "patches", channels=None, value_range=(-1, 1))
+        pos = g.check_macro_positions(positions, len(patches))
+        c = self.gan._macro_coord(ops.convert_to_tensor(pos))
+        z = ops.convert_to_numpy(self.encoder([ops.convert_to_tensor(patches), c], training=False))
         return self.gan.generate(z), z.astype("float32")
 
     def patch_errors(self, images, positions, *, seed: int = 0) -> dict:

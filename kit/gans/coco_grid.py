@@ -111,6 +111,13 @@ class PatchGrid:
         k = self.ratio
         return self.micro_coords()[row : row + k, col : col + k]
 
+    def check_macro_positions(self, positions, n: int) -> np.ndarray:
+        """``positions`` as int32 (n, 2) macro grid (row, col), each in [0, n_macro - 1]; else a ValueError."""
+        pos = np.asarray(positions)
+        if pos.shape != (n, 2) or pos.min(initial=0) < 0 or pos.max(initial=0) >= self.n_macro:
+            raise ValueError(f"positions must be ({n}, 2) macro (row, col) in [0, {self.n_macro - 1}], got {pos.tolist()}")
+        return pos.astype(np.int32)
+
     def crop_macro(self, images, positions) -> np.ndarray:
         """Real macro patches: ``images`` (B, S, S, C), ``positions`` int (B, 2) macro grid (row, col) ->
         (B, M, M, C), each cut where its coordinate says."""

@@ -74,10 +74,9 @@ def plot_guided(real, guided, positions, grid: PatchGrid, *, value_range=(-1.0, 
     outlined."""
     real = check_images(real, "real images", channels=(1, 3), value_range=value_range)
     guided = check_images(guided, "guided images", channels=(1, 3), value_range=value_range)
-    pos = np.asarray(positions)
-    if guided.shape != real.shape or pos.shape != (len(real), 2):
-        raise ValueError(f"need as many guided images as real ones and one (row, col) each: got {real.shape}, {guided.shape}, "
-                         f"positions {pos.shape}")
+    if guided.shape != real.shape:
+        raise ValueError(f"need one guided image per real one, of the same shape: got {real.shape} and {guided.shape}")
+    pos = grid.check_macro_positions(positions, len(real))
     n = len(real)
 
     def overlay(ax, i):
