@@ -72,7 +72,7 @@ COCOGAN = {
     "smoke": CocoGANProfile(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128,
                             beyond_size=48, beyond_steps=2, q_epochs=1, memory_sizes=(64,), memory_batch=4, memory_steps=1,
                             memory_parallel=True, dcgan_epochs=1),
-    "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 4), base_filters=32, fid_samples=2000,
+    "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 10), base_filters=32, fid_samples=2000,
                           beyond_size=48, beyond_steps=200, q_epochs=1, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
                           memory_parallel=False, dcgan_epochs=2),
     "full": CocoGANProfile(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000,

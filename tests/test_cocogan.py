@@ -142,6 +142,24 @@ def test_pixel_coordinate_generator_shapes_depends_on_c_and_rejects_a_bad_step()
         coco.cocogan(PatchGrid(8, 8, 8), pixel_coordinates=True)
 
 
+@pytest.mark.parametrize("micro", [4, 8, 16])
+def test_pixel_coordinate_patches_are_windows_of_one_image(micro):
+    # No zero padding reaches a patch: moving c by one start pixel (micro/4 output pixels) moves what is drawn
+    # by exactly that much, borders included. With 'same' padding the border columns would differ.
+    g = coco_models.micro_generator(latent_dim=8, micro_size=micro, base_filters=4, pixel_step=0.5)
+    rng = np.random.default_rng(0)
+    for w in g.weights:  # conditional norms start at zero; give z a say so the test sees real patterns
+        if "gamma" in w.path or "beta" in w.path:
+            w.assign(rng.normal(0, 0.1, w.shape).astype(np.float32))
+    z = rng.standard_normal((2, 8)).astype(np.float32)
+    c = np.array([[0.25, -0.5], [-1.0, 0.75]], np.float32)
+    s = micro // 4
+    a = keras.ops.convert_to_numpy(g([z, c]))
+    b = keras.ops.convert_to_numpy(g([z, c + np.array([0.0, 0.5 / 4], np.float32)]))
+    assert a.std() > 1e-3
+    np.testing.assert_allclose(a[:, :, s:], b[:, :, :-s], atol=1e-5)
+
+
 def test_micro_size_must_be_4_times_a_power_of_two():
     with pytest.raises(ValueError, match="power of two"):
         coco_models.micro_generator(micro_size=12)
@@ -195,6 +213,15 @@ def test_generation_and_beyond_boundary_sizes(small_gan):
         small_gan.generate_beyond(z, 40)
     with pytest.raises(ValueError, match="z must have shape"):
         small_gan.generate(np.zeros((2, 3), np.float32))
+
+
+def test_generation_in_chunks_matches_one_call(small_gan, monkeypatch):
+    # Thousands of images are generated a few thousand micro patches per call; the chunking must not show.
+    z = np.random.default_rng(1).standard_normal((5, 8)).astype(np.float32)
+    whole, beyond = small_gan.generate(z), small_gan.generate_beyond(z, 48)
+    monkeypatch.setattr(coco, "PATCHES_PER_CALL", 40)  # 2 images of 16 patches, 1 of 36 per call
+    np.testing.assert_allclose(small_gan.generate(z), whole, atol=1e-5)
+    np.testing.assert_allclose(small_gan.generate_beyond(z, 48), beyond, atol=1e-5)
 
 
 def test_config_round_trip(small_gan):

@@ -49,6 +49,7 @@ from kit.gans.models import AdversarialModel
 from kit.gans.training import fit_gan
 
 LOWPASS_FACTORS = (1, 2, 4)
+PATCHES_PER_CALL = 4096  # micro patches per generator call when generating images (bounds inference memory)
 
 
 @dataclass(frozen=True)
@@ -285,14 +286,23 @@ class COCOGAN(AdversarialModel):
         """z ~ N(0, I), float32 (n, latent_dim); from the model's seed stream, or a fixed ``seed``."""
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
 
+    def _assemble_numpy(self, z, extra: int):
+        """``_assemble`` at inference, a few thousand micro patches at a time: every image is n x n generator
+        calls, so a few thousand images at once would not fit in memory."""
+        z = self._check_z(z)
+        n = self.grid.n_micro + 2 * extra
+        chunk = max(1, PATCHES_PER_CALL // (n * n))
+        return np.concatenate([ops.convert_to_numpy(self._assemble(z[i : i + chunk], extra)).astype("float32")
+                               for i in range(0, int(z.shape[0]), chunk)])
+
     def generate(self, z):
         """Assembled full images float32 (B, S, S, C) in [-1, 1] for z (B, latent_dim)."""
-        return ops.convert_to_numpy(self._assemble(self._check_z(z), 0)).astype("float32")
+        return self._assemble_numpy(z, 0)
 
     def generate_beyond(self, z, size: int):
         """Beyond-boundary images float32 (B, size, size, C) in [-1, 1]: the micro grid extended past
         [-1, 1]; ``size`` = image_size + 2 e micro_size (e.g. 48 from a 32x32 model with 8x8 micro patches)."""
-        return ops.convert_to_numpy(self._assemble(self._check_z(z), self.grid.beyond_extra(size))).astype("float32")
+        return self._assemble_numpy(z, self.grid.beyond_extra(size))
 
     def micro_patches(self, z, extra: int = 0):
         """Every micro patch of each image, not assembled: float32 (B, n, n, m, m, C), [b, row, col]."""
@@ -339,10 +349,10 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
     """A COCO-GAN with the kit's networks for ``grid``: ``micro_generator`` + ``macro_discriminator``.
 
     ``pixel_coordinates`` (default): the generator gets every pixel's image coordinates instead of the patch
-    coordinate in its normalisation, and draws each patch with a cropped margin
-    (``micro_generator(pixel_step=grid.micro_step)``); False: the paper's conditional normalisation on (z, c),
-    where each patch learns on its own where its neighbours' strokes end (visible seams; the seam scores of both
-    are in ``results/cocogan.json``). ``n_critic``: critic updates per generator update; with one, the lucid
+    coordinate in its normalisation, and draws each patch with the border of neighbouring pixels its 'valid'
+    convolutions need (``micro_generator(pixel_step=grid.micro_step)``), so a patch is exactly a window of one
+    continuous image; False: the paper's conditional normalisation on (z, c), where each patch learns on its
+    own where its neighbours' strokes end (visible seams). ``n_critic``: critic updates per generator update; with one, the lucid
     stage collapsed to a few shapes at the cpu profile. Compile with :func:`ttur_optimizers`.
     """
     from kit.models.coco_models import macro_discriminator, micro_generator

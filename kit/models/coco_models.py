@@ -30,7 +30,8 @@ from kit.checks import check_positive_int
 COORD_DIM = 2  # (y, x)
 MAPPING_LAYERS, MAPPING_WIDTH = 2, 128  # the MLP on concat(z, c) (on z alone for the full-image and pixel-coordinate generators)
 START = 4  # generators start from a 4x4 map; discriminators pool down to 4x4
-MARGIN = 1  # pixel-coordinate generators draw START + 2 MARGIN start pixels and crop the margin at the end
+CONTEXT = 2  # pixel-coordinate generators: border (pixels of the neighbouring patches) every map carries; a
+# block with 'valid' 3x3 convolutions turns a border of 2 into 2 again (up x2 -> 4, two convolutions -> 2)
 
 
 def _n_doublings(size: int, what: str) -> int:
@@ -117,7 +118,13 @@ class PixelCoordinates(layers.Layer):
 
 def _res_up(x, h, filters: int, name: str, coords=None):
     """Residual block: [cnorm -> lrelu -> up x2 (-> concat pixel coordinates) -> conv3] x [cnorm -> lrelu ->
-    conv3] + up x2 -> conv1. ``coords``: optional (B, 2) micro coordinates and step for :class:`PixelCoordinates`."""
+    conv3] + up x2 -> conv1.
+
+    ``coords``: None ('same' convolutions), or (c (B, 2) micro coordinates, micro step) for a pixel-coordinate
+    generator: then ``x`` carries a border of ``CONTEXT`` pixels of the neighbouring patches, the 3x3
+    convolutions are 'valid' and the skip path is cropped to match, so the output again has a ``CONTEXT``
+    border (up x2 doubles it to 2 CONTEXT, the two convolutions take one pixel each)."""
+    padding = "same" if coords is None else "valid"
     skip = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_skip_up")(x)
     skip = layers.Conv2D(filters, 1, name=f"{name}_skip_conv")(skip)
     y = ConditionalNorm(name=f"{name}_norm1")([x, h])
@@ -125,11 +132,14 @@ def _res_up(x, h, filters: int, name: str, coords=None):
     y = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(y)
     if coords is not None:
         c, step = coords
-        y = layers.Concatenate(name=f"{name}_with_coords")([y, PixelCoordinates(int(y.shape[1]), step, name=f"{name}_coords")(c)])
-    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(y)
+        side = int(y.shape[1])
+        span = step * side / (side - 4 * CONTEXT)  # the map covers the patch and 2 CONTEXT pixels on each side
+        y = layers.Concatenate(name=f"{name}_with_coords")([y, PixelCoordinates(side, span, name=f"{name}_coords")(c)])
+        skip = layers.Cropping2D(CONTEXT, name=f"{name}_skip_crop")(skip)
+    y = layers.Conv2D(filters, 3, padding=padding, name=f"{name}_conv1")(y)
     y = ConditionalNorm(name=f"{name}_norm2")([y, h])
     y = layers.LeakyReLU(0.2, name=f"{name}_act2")(y)
-    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.Conv2D(filters, 3, padding=padding, name=f"{name}_conv2")(y)
     return layers.Add(name=f"{name}_add")([skip, y])
 
 
@@ -139,8 +149,11 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
     With ``coords`` = (c (B, 2), step), the 4x4 map is instead drawn per pixel from (mapped h, the pixel's
     image coordinates) by 1x1 convolutions, and every block sees the pixel coordinates again
     (:class:`PixelCoordinates`): what is drawn is a function of where in the image a pixel is, not of which
-    patch it belongs to, so neighbouring patches continue each other. The patch is drawn with a margin of its
-    neighbours' pixels (``MARGIN``), which is cropped off, so no convolution's zero padding lands on a seam."""
+    patch it belongs to. Every map then also holds a border of the neighbouring patches' pixels (``CONTEXT``)
+    and the convolutions are 'valid', so no zero padding reaches the patch: a micro patch is exactly the same
+    window of the image that the network would draw in one piece, and neighbouring patches continue each
+    other by construction (no seams to learn away). The border costs about as much as 'same' convolutions
+    with a cropped margin would."""
     n_up = _n_doublings(size, "patch/image size")
     filters = _filters(max(1, n_up), base_filters)
     # Two nonlinear layers before anything is drawn: with a linear map of concat(z, c) the coordinate could
@@ -148,30 +161,28 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
     for i in range(MAPPING_LAYERS):
         h = layers.Dense(MAPPING_WIDTH, name=f"mapping{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"mapping{i + 1}_act")(h)
-    block_coords = None  # what every residual block sees of the pixel coordinates
+    padding = "same" if coords is None else "valid"
     if coords is None:
         x = layers.Dense(START * START * filters[0], name="project")(h)
         x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
     else:
-        # Each patch is drawn with a margin of MARGIN start pixels on every side (its neighbours' edges), then
-        # cropped: the zero padding of the convolutions falls on the margin, not on the seam.
+        # The start map has one pixel more than CONTEXT on each side: the stem's 3x3 'valid' conv takes it.
         c, step = coords
-        side = START + 2 * MARGIN
-        block_coords = (c, step * side / START)  # every map spans the patch plus its margin
+        side = START + 2 * (CONTEXT + 1)
         code = layers.Reshape((1, 1, MAPPING_WIDTH), name="code_map")(h)
         code = layers.UpSampling2D(side, name="code_tile")(code)
-        x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, block_coords[1], name="stem_coords")(c)])
+        x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, step * side / START, name="stem_coords")(c)])
         for i in range(2):
             x = layers.Conv2D(filters[0], 1, name=f"pixel_mlp{i + 1}")(x)
             x = layers.LeakyReLU(0.2, name=f"pixel_mlp{i + 1}_act")(x)
-    x = layers.Conv2D(filters[0], 3, padding="same", name="stem_conv")(x)
+    x = layers.Conv2D(filters[0], 3, padding=padding, name="stem_conv")(x)
     for i in range(n_up):
-        x = _res_up(x, h, filters[i], f"up{i + 1}", block_coords)
+        x = _res_up(x, h, filters[i], f"up{i + 1}", coords)
     x = ConditionalNorm(name="out_norm")([x, h])
     x = layers.LeakyReLU(0.2, name="out_act")(x)
-    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    x = layers.Conv2D(channels, 3, padding=padding, name="to_image")(x)
     if coords is not None:
-        x = layers.Cropping2D(MARGIN * 2**n_up, name="crop_margin")(x)
+        x = layers.Cropping2D(CONTEXT - 1, name="crop_context")(x)  # the last conv took one pixel of the border
     return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
