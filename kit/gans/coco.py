@@ -270,13 +270,15 @@ class COCOGAN(AdversarialModel):
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         return z
 
-    def _assemble(self, z, extra: int, training=False):
+    def _patches(self, z, extra: int, training=False):
+        """Every micro patch of the grid extended by ``extra``, for each z: (B n n, m, m, C), image-major."""
         coords = self.grid.micro_coords(extra)  # (n, n, 2)
         n = coords.shape[0]
-        batch = ops.shape(z)[0]
-        flat = ops.tile(ops.convert_to_tensor(coords.reshape(1, n * n, 2)), (batch, 1, 1))
-        patches = self.generator([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
-        return merge_patches(patches, n)
+        flat = ops.tile(ops.convert_to_tensor(coords.reshape(1, n * n, 2)), (ops.shape(z)[0], 1, 1))
+        return self.generator([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
+
+    def _assemble(self, z, extra: int, training=False):
+        return merge_patches(self._patches(z, extra, training), self.grid.n_micro + 2 * extra)
 
     def call(self, z, training=False):
         """Full images (B, S, S, C) in [-1, 1]: every micro patch of the grid, assembled by Phi."""
@@ -286,32 +288,28 @@ class COCOGAN(AdversarialModel):
         """z ~ N(0, I), float32 (n, latent_dim); from the model's seed stream, or a fixed ``seed``."""
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
 
-    def _assemble_numpy(self, z, extra: int):
-        """``_assemble`` at inference, a few thousand micro patches at a time: every image is n x n generator
-        calls, so a few thousand images at once would not fit in memory."""
+    def _infer(self, build, z, extra: int):
+        """``build(z chunk, extra)`` at inference as float32 numpy, a few thousand micro patches per generator
+        call: every image is n x n patches, so a few thousand images at once would not fit in memory."""
         z = self._check_z(z)
         n = self.grid.n_micro + 2 * extra
         chunk = max(1, PATCHES_PER_CALL // (n * n))
-        return np.concatenate([ops.convert_to_numpy(self._assemble(z[i : i + chunk], extra)).astype("float32")
+        return np.concatenate([ops.convert_to_numpy(build(z[i : i + chunk], extra)).astype("float32")
                                for i in range(0, int(z.shape[0]), chunk)])
 
     def generate(self, z):
         """Assembled full images float32 (B, S, S, C) in [-1, 1] for z (B, latent_dim)."""
-        return self._assemble_numpy(z, 0)
+        return self._infer(self._assemble, z, 0)
 
     def generate_beyond(self, z, size: int):
         """Beyond-boundary images float32 (B, size, size, C) in [-1, 1]: the micro grid extended past
         [-1, 1]; ``size`` = image_size + 2 e micro_size (e.g. 48 from a 32x32 model with 8x8 micro patches)."""
-        return self._assemble_numpy(z, self.grid.beyond_extra(size))
+        return self._infer(self._assemble, z, self.grid.beyond_extra(size))
 
     def micro_patches(self, z, extra: int = 0):
         """Every micro patch of each image, not assembled: float32 (B, n, n, m, m, C), [b, row, col]."""
-        z = self._check_z(z)
-        n = self.grid.n_micro + 2 * extra
-        coords = np.tile(self.grid.micro_coords(extra).reshape(1, n * n, 2), (int(z.shape[0]), 1, 1)).reshape(-1, 2)
-        patches = self.generator([ops.repeat(z, n * n, axis=0), ops.convert_to_tensor(coords)], training=False)
-        m = self.grid.micro_size
-        return ops.convert_to_numpy(patches).reshape(-1, n, n, m, m, self.channels).astype("float32")
+        n, m = self.grid.n_micro + 2 * extra, self.grid.micro_size
+        return self._infer(self._patches, z, extra).reshape(-1, n, n, m, m, self.channels)
 
     def generate_macro(self, z, positions):
         """Generated macro patches float32 (B, M, M, C) at in-range macro positions int (B, 2) (row, col)."""
@@ -352,8 +350,8 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
     coordinate in its normalisation, and draws each patch with the border of neighbouring pixels its 'valid'
     convolutions need (``micro_generator(pixel_step=grid.micro_step)``), so a patch is exactly a window of one
     continuous image; False: the paper's conditional normalisation on (z, c), where each patch learns on its
-    own where its neighbours' strokes end (visible seams). ``n_critic``: critic updates per generator update; with one, the lucid
-    stage collapsed to a few shapes at the cpu profile. Compile with :func:`ttur_optimizers`.
+    own where its neighbours' strokes end (visible seams). ``n_critic``: critic updates per generator update;
+    with one, the lucid stage collapsed to a few shapes at the cpu profile. Compile with :func:`ttur_optimizers`.
     """
     from kit.models.coco_models import macro_discriminator, micro_generator
 
