@@ -5,7 +5,8 @@ Writes ``results/cocogan.json`` and figures next to it.
     python benchmarks/cocogan.py --profile cpu
     python benchmarks/cocogan.py --profile smoke --out /tmp/cocogan/cocogan.json   # end-to-end check
 
-Quality: classifier-feature FID of assembled images (centre 28x28, notebook 01's classifier) against real test
+Quality (images drawn by the generator's weight average, and for comparison by its last iterate):
+classifier-feature FID of assembled images (centre 28x28, notebook 01's classifier) against real test
 images, next to notebook 02's DCGAN (its FID from ``results/gans.json`` when that holds one measured at the
 same profile, else a DCGAN trained here on the same images); the share of samples the classifier labels
 confidently; seam scores of generated and real images; beyond-boundary samples after fine-tuning; patch-guided
@@ -74,9 +75,13 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
 
     n = C.fid_samples
     features = metrics.ClassifierFeatures(metrics.fashion_classifier(P))
-    fake = gans.generate_many(gan, n)
+    z_eval = np.random.default_rng(0).standard_normal((n, gan.latent_dim)).astype("float32")
+    fake = gan.generate(z_eval)  # the weight average (the sampler), as everywhere in the course
+    fake_last = gan.generate(z_eval, average=False)  # the generator's last iterate, for comparison
     probs_fake, probs_real = features.probabilities(crop28(fake)), features.probabilities(crop28(fm.x_test))
+    probs_last = features.probabilities(crop28(fake_last))
     fid = metrics.fid_kid(crop28(fm.x_test), crop28(fake), features)
+    fid_last = metrics.fid_kid(crop28(fm.x_test), crop28(fake_last), features)
     real_vs_real = metrics.fid_kid(crop28(fm.x_test), crop28(fm.x_train[:n]), features)
     seam_fake, seam_real = seam_score(fake, grid.micro_size), seam_score(fm.x_test, grid.micro_size)
 
@@ -109,13 +114,16 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
                                                          f"({P.name} profile)", show=False), out.with_name(out.stem + "_guided.png"))
     return {
         "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(stage_epochs),
-        "n_critic": gan.gan_loss.n_critic,
+        "n_critic": gan.gan_loss.n_critic, "ema_decay": gan.ema_decay,
         "base_filters": C.base_filters, "generator_params": gan.generator.count_params(),
         "discriminator_params": gan.discriminator.count_params(), "train_seconds": train_seconds,
         "history": histories, "beyond_history": beyond_history,
         "fid_classifier": fid["fid"], "kid_classifier": fid["kid"], "real_vs_real_fid_classifier": real_vs_real["fid"],
         "confident_generated": float(np.mean(probs_fake.max(-1) >= CONFIDENT)),
         "confident_real": float(np.mean(probs_real.max(-1) >= CONFIDENT)),
+        "fid_classifier_last_iterate": fid_last["fid"],
+        "confident_generated_last_iterate": float(np.mean(probs_last.max(-1) >= CONFIDENT)),
+        "seam_score_last_iterate": seam_score(fake_last, grid.micro_size),
         "predicted_class_histogram": np.bincount(probs_fake.argmax(-1), minlength=10).tolist(),
         "seam_score_generated": seam_fake, "seam_score_real": seam_real,
         "seam_score_beyond": seam_score(beyond, grid.micro_size),
@@ -155,6 +163,10 @@ def main(argv=None) -> int:
         "real_vs_real_fid_classifier": q["real_vs_real_fid_classifier"],
         "confident_generated": q["confident_generated"],
         "confident_real": q["confident_real"],
+        "ema_decay": q["ema_decay"],
+        "fid_classifier_last_iterate": q["fid_classifier_last_iterate"],
+        "confident_generated_last_iterate": q["confident_generated_last_iterate"],
+        "seam_score_last_iterate": q["seam_score_last_iterate"],
         "seam_score_generated": q["seam_score_generated"],
         "seam_score_real": q["seam_score_real"],
         **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in MEMORY_SIZES},

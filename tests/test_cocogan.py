@@ -229,6 +229,51 @@ def test_config_round_trip(small_gan):
     assert clone.grid == small_gan.grid and clone.latent_dim == 8 and clone.gan_loss.gp_weight == 10.0
 
 
+def test_weight_average_follows_the_generator(tmp_path):
+    keras.utils.set_random_seed(1)
+    gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
+    gan.compile(*coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
+    z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    np.testing.assert_allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-5)  # starts as a copy of G
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
+    ds = make_dataset(real, batch_size=8, drop_remainder=True)
+    avg_before = [v.numpy().copy() for v in gan.generator_ema.weights]
+    history = coco.fit_stages(gan, ds, epochs=(1, 1, 1), checkpoint_dir=tmp_path, verbose=0)[0]
+    assert np.isfinite(history["lucid"]["g_loss"][-1])
+    # Three updates: decay min(0.5, (1 + t) / (10 + t)) = 2/11, 3/12, 4/13 after t = 1, 2, 3 updates; check the last.
+    assert float(gan.ema_updates.numpy()) == 3
+    assert not np.allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-4)  # the average lags G
+    assert len(avg_before) == len(gan.generator.weights) > 0
+    assert not all(np.allclose(a, v.numpy()) for a, v in zip(avg_before, gan.generator_ema.weights))
+    # The average is saved in checkpoints: a fresh model restored from the lucid stage draws the same images.
+    keras.utils.set_random_seed(2)
+    again = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
+    again.compile(*coco.ttur_optimizers(), jit_compile=False)
+    assert __import__("kit").gans.training.restore(again, tmp_path / "3_lucid") == 1
+    np.testing.assert_allclose(again.generate(z), gan.generate(z), atol=1e-5)
+    gan.reset_average()
+    np.testing.assert_allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-5)
+    assert float(gan.ema_updates.numpy()) == 0
+
+
+def test_weight_average_update_rule():
+    keras.utils.set_random_seed(3)
+    gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
+    gan.compile(*coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
+    gan.ema_updates.assign(20.0)  # past the warm-up: decay = 0.5
+    avg0 = [v.numpy().copy() for v in gan.generator_ema.weights]
+    gan.train_step(keras.ops.convert_to_tensor(real))
+    trained = [(a0, a1, w) for a0, a1, w in zip(avg0, gan.generator_ema.weights, gan.generator.weights) if w.trainable]
+    assert len(trained) == len(gan.generator.trainable_weights) > 0
+    for a0, a1, w in trained:
+        np.testing.assert_allclose(a1.numpy(), 0.5 * a0 + 0.5 * w.numpy(), rtol=1e-5, atol=1e-6)
+    off = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, ema_decay=0.0)
+    assert off.sampler is off.generator and off.generator_ema is None
+    with pytest.raises(ValueError, match=r"ema_decay must be a number in \[0, 1\), got 1.0"):
+        coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, ema_decay=1.0)
+
+
 def test_model_rejects_mismatched_networks():
     g = coco_models.micro_generator(8, 8, 1, 4)
     d = coco_models.macro_discriminator(16, 1, 4)

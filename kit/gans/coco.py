@@ -30,6 +30,11 @@ a grid extended by ``margin`` micro patches on every side; D judges each at the 
 
 Patch-guided generation (:class:`QNetwork`, :func:`fit_q_network`): an encoder reads z off one real macro
 patch, and the generator draws the whole image around it.
+
+Images are drawn with an exponential moving average of the generator's weights (``ema_decay``, as in
+ProGAN, StyleGAN and BigGAN): a WGAN generator's weights keep circling around a good solution from one update
+to the next, and their average draws cleaner samples than the last iterate. Training always uses and
+updates the generator itself; the average only follows it.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from kit.gans.training import fit_gan
 
 LOWPASS_FACTORS = (1, 2, 4)
 PATCHES_PER_CALL = 4096  # micro patches per generator call when generating images (bounds inference memory)
+EMA_DECAY = 0.999  # weight average half-life about 700 generator updates (about one epoch at the cpu profile)
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,10 @@ class COCOGAN(AdversarialModel):
         generator, discriminator: functional models as built by ``micro_generator`` / ``macro_discriminator``.
         grid: the :class:`~kit.gans.coco_grid.PatchGrid` (must match the networks' patch sizes).
         gp_weight: lambda of the gradient penalty. n_critic: critic updates per generator update.
+        ema_decay: decay of the moving average of the generator's weights that draws images at inference
+            (:attr:`sampler`); 0 turns the average off (images come from the generator itself). The decay
+            warms up as min(ema_decay, (1 + t) / (10 + t)) after t updates, so a short stage is averaged over
+            its own last steps rather than pulled back to the initial weights.
         seed: seed of z, positions and GP interpolation weights drawn in ``train_step``.
 
     Metrics: ``d_loss``, ``g_loss``, ``w_dist`` (E[D(real)] - E[D(fake)]), ``gp``, ``coord_real`` and
@@ -127,7 +137,7 @@ class COCOGAN(AdversarialModel):
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, grid: PatchGrid, gp_weight: float = 10.0,
-                 n_critic: int = 1, seed: int = 0, **kwargs):
+                 n_critic: int = 1, ema_decay: float = EMA_DECAY, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         for role, m in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(m, keras.Model):
@@ -138,6 +148,15 @@ class COCOGAN(AdversarialModel):
         self.gan_loss = get_loss("wgan-gp", gp_weight=gp_weight, n_critic=n_critic)
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        if not isinstance(ema_decay, (int, float)) or not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be a number in [0, 1), got {ema_decay!r}")
+        self.ema_decay = float(ema_decay)
+        self.generator_ema = None
+        if self.ema_decay > 0:
+            self.generator_ema = keras.models.clone_model(generator)
+            self.generator_ema.set_weights(generator.get_weights())
+            self.generator_ema.trainable = False  # set before compile: never a gradient target
+        self.ema_updates = self.add_weight(shape=(), initializer="zeros", trainable=False, name="ema_updates")
         self.latent_dim = int(generator.input_shape[0][-1])
         m, big = grid.micro_size, grid.macro_size
         patch_shape = tuple(generator.output_shape[1:])
@@ -217,9 +236,35 @@ class COCOGAN(AdversarialModel):
         return out
 
     def fake_macro(self, z, top_left, training=False):
-        """Phi(G(z, c) for the k x k micro patches whose top-left micro index is ``top_left`` (B, 2))."""
+        """Phi(G(z, c) for the k x k micro patches whose top-left micro index is ``top_left`` (B, 2)), drawn
+        by the generator when ``training``, else by the :attr:`sampler`."""
         z_rep, coords = self._micro_inputs(z, top_left)
-        return merge_patches(self.generator([z_rep, coords], training=training), self.grid.ratio)
+        g = self.generator if training else self.sampler
+        return merge_patches(g([z_rep, coords], training=training), self.grid.ratio)
+
+    # -- the weight average --------------------------------------------------------------------------------
+    @property
+    def sampler(self) -> keras.Model:
+        """The network that draws images at inference: the weight average (``generator_ema``) when
+        ``ema_decay`` > 0, else the generator."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
+    def _update_average(self):
+        if self.generator_ema is None:
+            return
+        self.ema_updates.assign_add(1.0)
+        t = self.ema_updates
+        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for avg, w in zip(self.generator_ema.weights, self.generator.weights):
+            # Trainable weights are averaged; anything else (normalisation statistics) is copied.
+            avg.assign(decay * avg + (1.0 - decay) * w if w.trainable else w)
+
+    def reset_average(self):
+        """Restart the weight average at the generator's current weights (its warm-up starts again): for a
+        fine-tuning run whose changes the long average would otherwise hide."""
+        if self.generator_ema is not None:
+            self.generator_ema.set_weights(self.generator.get_weights())
+        self.ema_updates.assign(0.0)
 
     # -- training ------------------------------------------------------------------------------------------
     def train_step(self, data):
@@ -260,6 +305,7 @@ class COCOGAN(AdversarialModel):
             g_loss = self.gan_loss.generator(scores) + alpha * coord_fake + l1_w * l1 + fm_w * fm
             scaled = self._scaled(self.g_optimizer, g_loss)
         self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        self._update_average()
         return self._update(d_loss=d_loss, g_loss=g_loss, w_dist=ops.mean(real_scores) - ops.mean(fake_scores), gp=gp,
                             coord_real=coord_real, coord_fake=coord_fake, l1=l1, fm=fm)
 
@@ -270,15 +316,19 @@ class COCOGAN(AdversarialModel):
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         return z
 
-    def _patches(self, z, extra: int, training=False):
-        """Every micro patch of the grid extended by ``extra``, for each z: (B n n, m, m, C), image-major."""
+    def _network(self, training=False, average=True) -> keras.Model:
+        return self.generator if training or not average else self.sampler
+
+    def _patches(self, z, extra: int, training=False, average=True):
+        """Every micro patch of the grid extended by ``extra``, for each z: (B n n, m, m, C), image-major;
+        drawn by the generator when ``training`` or not ``average``, else by the :attr:`sampler`."""
         coords = self.grid.micro_coords(extra)  # (n, n, 2)
         n = coords.shape[0]
         flat = ops.tile(ops.convert_to_tensor(coords.reshape(1, n * n, 2)), (ops.shape(z)[0], 1, 1))
-        return self.generator([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
+        return self._network(training, average)([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
 
-    def _assemble(self, z, extra: int, training=False):
-        return merge_patches(self._patches(z, extra, training), self.grid.n_micro + 2 * extra)
+    def _assemble(self, z, extra: int, training=False, average=True):
+        return merge_patches(self._patches(z, extra, training, average), self.grid.n_micro + 2 * extra)
 
     def call(self, z, training=False):
         """Full images (B, S, S, C) in [-1, 1]: every micro patch of the grid, assembled by Phi."""
@@ -288,18 +338,19 @@ class COCOGAN(AdversarialModel):
         """z ~ N(0, I), float32 (n, latent_dim); from the model's seed stream, or a fixed ``seed``."""
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
 
-    def _infer(self, build, z, extra: int):
+    def _infer(self, build, z, extra: int, average=True):
         """``build(z chunk, extra)`` at inference as float32 numpy, a few thousand micro patches per generator
         call: every image is n x n patches, so a few thousand images at once would not fit in memory."""
         z = self._check_z(z)
         n = self.grid.n_micro + 2 * extra
         chunk = max(1, PATCHES_PER_CALL // (n * n))
-        return np.concatenate([ops.convert_to_numpy(build(z[i : i + chunk], extra)).astype("float32")
+        return np.concatenate([ops.convert_to_numpy(build(z[i : i + chunk], extra, average=bool(average))).astype("float32")
                                for i in range(0, int(z.shape[0]), chunk)])
 
-    def generate(self, z):
-        """Assembled full images float32 (B, S, S, C) in [-1, 1] for z (B, latent_dim)."""
-        return self._infer(self._assemble, z, 0)
+    def generate(self, z, *, average: bool = True):
+        """Assembled full images float32 (B, S, S, C) in [-1, 1] for z (B, latent_dim), drawn by the
+        :attr:`sampler` (the weight average), or by the generator itself with ``average=False``."""
+        return self._infer(self._assemble, z, 0, average)
 
     def generate_beyond(self, z, size: int):
         """Beyond-boundary images float32 (B, size, size, C) in [-1, 1]: the micro grid extended past
@@ -332,6 +383,7 @@ class COCOGAN(AdversarialModel):
             "grid": {"image_size": self.grid.image_size, "macro_size": self.grid.macro_size, "micro_size": self.grid.micro_size},
             "gp_weight": self.gan_loss.gp_weight,
             "n_critic": self.gan_loss.n_critic,
+            "ema_decay": self.ema_decay,
             "seed": self.seed,
         }
 
@@ -343,7 +395,7 @@ class COCOGAN(AdversarialModel):
 
 
 def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_filters: int = 32, gp_weight: float = 10.0,
-            n_critic: int = 2, pixel_coordinates: bool = True, seed: int = 0) -> COCOGAN:
+            n_critic: int = 2, pixel_coordinates: bool = True, ema_decay: float = EMA_DECAY, seed: int = 0) -> COCOGAN:
     """A COCO-GAN with the kit's networks for ``grid``: ``micro_generator`` + ``macro_discriminator``.
 
     ``pixel_coordinates`` (default): the generator gets every pixel's image coordinates instead of the patch
@@ -351,7 +403,8 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
     convolutions need (``micro_generator(pixel_step=grid.micro_step)``), so a patch is exactly a window of one
     continuous image; False: the paper's conditional normalisation on (z, c), where each patch learns on its
     own where its neighbours' strokes end (visible seams). ``n_critic``: critic updates per generator update;
-    with one, the lucid stage collapsed to a few shapes at the cpu profile. Compile with :func:`ttur_optimizers`.
+    with one, the lucid stage collapsed to a few shapes at the cpu profile. ``ema_decay``: see :class:`COCOGAN`
+    (0: images from the generator itself). Compile with :func:`ttur_optimizers`.
     """
     from kit.models.coco_models import macro_discriminator, micro_generator
 
@@ -359,7 +412,7 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
         raise ValueError("pixel coordinates need a grid of more than one micro patch per side")
     g = micro_generator(latent_dim, grid.micro_size, channels, base_filters, pixel_step=grid.micro_step if pixel_coordinates else None)
     d = macro_discriminator(grid.macro_size, channels, base_filters)
-    return COCOGAN(g, d, grid=grid, gp_weight=gp_weight, n_critic=n_critic, seed=seed)
+    return COCOGAN(g, d, grid=grid, gp_weight=gp_weight, n_critic=n_critic, ema_decay=ema_decay, seed=seed)
 
 
 def ttur_optimizers(g_learning_rate: float = 1e-4, d_learning_rate: float = 4e-4):
@@ -407,9 +460,11 @@ def fit_stages(gan: COCOGAN, dataset, *, epochs, checkpoint_dir=None, snapshot_z
 
 def fine_tune_beyond(gan: COCOGAN, dataset, *, steps: int, size: int, checkpoint_dir=None, verbose="auto") -> dict:
     """Beyond-boundary fine-tuning for ``size`` x ``size`` outputs: ``steps`` train steps in stage ``beyond``
-    with the margin that size needs (fake macro positions drawn up to that far past the boundary). Returns
-    the history; the model is left in the ``lucid`` stage."""
+    with the margin that size needs (fake macro positions drawn up to that far past the boundary). The weight
+    average restarts at the generator's weights first (a few hundred steps would hardly move a long average).
+    Returns the history; the model is left in the ``lucid`` stage."""
     steps = check_positive_int(steps, "steps")
+    gan.reset_average()
     gan.set_stage(BEYOND, margin=max(1, gan.grid.beyond_extra(size)))
     try:
         ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
@@ -422,7 +477,8 @@ class QNetwork(keras.Model):
     """Patch-guided generation (the paper's Q network): an encoder that reads z off one macro patch, so a
     real patch can seed a whole generated image that continues it.
 
-    The paper trains Q with the GAN; here it is trained afterwards against the frozen generator, which leaves
+    The paper trains Q with the GAN; here it is trained afterwards against the frozen :attr:`COCOGAN.sampler`
+    (the network that draws the images), which leaves
     the GAN's training (and its numbers) untouched. Each ``train_step`` draws z and in-range macro positions and
     minimises, over the encoder's weights only,
 

@@ -72,7 +72,9 @@ def measure(model: str, size: int, *, steps: int, batch: int, base_filters: int 
     keras.utils.set_random_seed(0)
     ds = make_dataset(_images(size, batch * 2), batch_size=batch, drop_remainder=True).repeat()
     if model == "coco":
-        gan = cocogan(PatchGrid(size, size // 2, size // 4), latent_dim=latent_dim, base_filters=base_filters, n_critic=n_critic)
+        # No weight average: the full-image GAN keeps none, and it is a sampling choice, not part of training.
+        gan = cocogan(PatchGrid(size, size // 2, size // 4), latent_dim=latent_dim, base_filters=base_filters, n_critic=n_critic,
+                      ema_decay=0.0)
     else:
         gan = GAN(full_generator(latent_dim, size, 1, base_filters), full_discriminator(size, 1, base_filters),
                   loss=get_loss("wgan-gp", n_critic=n_critic))
