@@ -192,7 +192,7 @@ def small_gan():
 
 def test_ttur_optimizers():
     g, d = coco.ttur_optimizers()
-    assert float(d.learning_rate) == pytest.approx(4 * float(g.learning_rate)) and float(g.beta_1) == 0.0
+    assert float(d.learning_rate) == pytest.approx(2 * float(g.learning_rate)) and float(g.beta_1) == 0.0
     assert g is not d
     with pytest.raises(ValueError, match="d_learning_rate must be a positive number, got -1"):
         coco.ttur_optimizers(d_learning_rate=-1)
