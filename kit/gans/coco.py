@@ -239,8 +239,7 @@ class COCOGAN(AdversarialModel):
         """Phi(G(z, c) for the k x k micro patches whose top-left micro index is ``top_left`` (B, 2)), drawn
         by the generator when ``training``, else by the :attr:`sampler`."""
         z_rep, coords = self._micro_inputs(z, top_left)
-        g = self.generator if training else self.sampler
-        return merge_patches(g([z_rep, coords], training=training), self.grid.ratio)
+        return merge_patches(self._network(training)([z_rep, coords], training=training), self.grid.ratio)
 
     # -- the weight average --------------------------------------------------------------------------------
     @property
