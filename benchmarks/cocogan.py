@@ -33,7 +33,6 @@ from kit.gans.coco_grid import PatchGrid, seam_score
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 MEMORY_SIZES = (64, 128)
-CONFIDENT = 0.8  # a prediction with this probability or more counts as "recognisable"
 
 
 def _save(fig, path: Path) -> str:
@@ -75,9 +74,8 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
 
     n = C.fid_samples
     features = metrics.ClassifierFeatures(metrics.fashion_classifier(P))
-    z_eval = np.random.default_rng(0).standard_normal((n, gan.latent_dim)).astype("float32")
-    fake = gan.generate(z_eval)  # the weight average (the sampler), as everywhere in the course
-    fake_last = gan.generate(z_eval, average=False)  # the generator's last iterate, for comparison
+    fake = gans.generate_many(gan, n)  # the weight average (the sampler), as everywhere in the course
+    fake_last = gans.generate_many(gan, n, average=False)  # the same z, the generator's last iterate
     probs_fake, probs_real = features.probabilities(crop28(fake)), features.probabilities(crop28(fm.x_test))
     probs_last = features.probabilities(crop28(fake_last))
     fid = metrics.fid_kid(crop28(fm.x_test), crop28(fake), features)
@@ -119,10 +117,10 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
         "discriminator_params": gan.discriminator.count_params(), "train_seconds": train_seconds,
         "history": histories, "beyond_history": beyond_history,
         "fid_classifier": fid["fid"], "kid_classifier": fid["kid"], "real_vs_real_fid_classifier": real_vs_real["fid"],
-        "confident_generated": float(np.mean(probs_fake.max(-1) >= CONFIDENT)),
-        "confident_real": float(np.mean(probs_real.max(-1) >= CONFIDENT)),
+        "confident_generated": metrics.confident_fraction(probs_fake),
+        "confident_real": metrics.confident_fraction(probs_real),
         "fid_classifier_last_iterate": fid_last["fid"],
-        "confident_generated_last_iterate": float(np.mean(probs_last.max(-1) >= CONFIDENT)),
+        "confident_generated_last_iterate": metrics.confident_fraction(probs_last),
         "seam_score_last_iterate": seam_score(fake_last, grid.micro_size),
         "predicted_class_histogram": np.bincount(probs_fake.argmax(-1), minlength=10).tolist(),
         "seam_score_generated": seam_fake, "seam_score_real": seam_real,

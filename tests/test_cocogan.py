@@ -9,6 +9,7 @@ from kit.data import coco_data, make_dataset
 from kit.data.folders import ImageFolderError
 from kit.gans import coco
 from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
+from kit.gans.training import restore
 from kit.models import coco_models
 
 
@@ -249,7 +250,7 @@ def test_weight_average_follows_the_generator(tmp_path):
     keras.utils.set_random_seed(2)
     again = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
     again.compile(*coco.ttur_optimizers(), jit_compile=False)
-    assert __import__("kit").gans.training.restore(again, tmp_path / "3_lucid") == 1
+    assert restore(again, tmp_path / "3_lucid") == 1
     np.testing.assert_allclose(again.generate(z), gan.generate(z), atol=1e-5)
     gan.reset_average()
     np.testing.assert_allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-5)

@@ -66,3 +66,15 @@ def test_log_metrics_and_summary(run_dir, capsys):
         runs.log_metrics({})
     with pytest.raises(FileNotFoundError, match="make run"):
         runs.summarize(run_dir.parent / "missing")
+
+
+def test_confident_fraction():
+    p = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.79, 0.21]])
+    assert metrics.confident_fraction(p) == 0.5  # 0.9 and 0.8 reach the default 0.8
+    assert metrics.confident_fraction(p, threshold=0.5) == 1.0
+    with pytest.raises(ValueError, match=r"shape \(N, num_classes\)"):
+        metrics.confident_fraction(np.array([0.9, 0.1]))
+    with pytest.raises(ValueError, match=r"in \[0, 1\].*logits"):
+        metrics.confident_fraction(np.array([[3.0, -1.0]]))
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.confident_fraction(p, threshold=0)

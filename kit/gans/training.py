@@ -183,15 +183,15 @@ class FIDTracker(keras.callbacks.Callback):
         logs["kid"] = kernel_inception_distance(self.real_features, ff, subsets=5, subset_size=min(1000, len(ff)))[0]
 
 
-def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 500, **generate_kwargs) -> np.ndarray:
     """``n`` generated images float32 NHWC in [-1, 1], in batches, from seeded z (and ``labels`` (n,) for a
-    conditional GAN)."""
+    conditional GAN). ``generate_kwargs`` go to ``gan.generate`` (e.g. ``average=False`` for a COCO-GAN)."""
     n = check_positive_int(n, "n")
     z = np.random.default_rng(seed).standard_normal((n, gan.latent_dim)).astype(np.float32)
     out = []
     for i in range(0, n, batch_size):
         if labels is None:
-            out.append(gan.generate(z[i : i + batch_size]))
+            out.append(gan.generate(z[i : i + batch_size], **generate_kwargs))
         else:
-            out.append(gan.generate(z[i : i + batch_size], np.asarray(labels)[i : i + batch_size]))
+            out.append(gan.generate(z[i : i + batch_size], np.asarray(labels)[i : i + batch_size], **generate_kwargs))
     return np.concatenate(out)

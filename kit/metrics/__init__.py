@@ -1,7 +1,7 @@
 """Evaluation metrics: classifier accuracy and confusion, FID/KID on feature vectors, and the feature
 extractors (the cached Fashion-MNIST classifier, InceptionV3 where available)."""
 
-from kit.metrics.classification import accuracy, confusion_matrix, per_class_accuracy, predict_logits, predict_proba
+from kit.metrics.classification import CONFIDENT, accuracy, confident_fraction, confusion_matrix, per_class_accuracy, predict_logits, predict_proba
 from kit.metrics.image_quality import colourfulness, hue_error, lab_error, mean_channel_error, psnr, ssim, to_luma
 from kit.metrics.distribution import classifier_score, frechet_distance, kernel_inception_distance
 from kit.metrics.features import (
@@ -15,11 +15,13 @@ from kit.metrics.features import (
 )
 
 __all__ = [
+    "CONFIDENT",
     "accuracy",
     "artifact_dir",
     "classifier_score",
     "ClassifierFeatures",
     "colourfulness",
+    "confident_fraction",
     "confusion_matrix",
     "fashion_classifier",
     "fid_kid",

@@ -43,6 +43,22 @@ def accuracy(model, images, labels, batch_size: int = 512) -> float:
     return float(np.mean(pred == y))
 
 
+CONFIDENT = 0.8  # a prediction with this probability or more counts as confident ("recognisable")
+
+
+def confident_fraction(probabilities, threshold: float = CONFIDENT) -> float:
+    """Fraction of rows of ``probabilities`` (N, num_classes), each a distribution over classes, whose largest
+    probability is at least ``threshold`` (in (0, 1]): how often the classifier is sure of *some* class."""
+    p = as_array(probabilities, "probabilities")
+    if p.ndim != 2 or len(p) == 0:
+        raise ValueError(f"probabilities must have shape (N, num_classes) with N >= 1, got shape {p.shape}")
+    if p.min() < 0 or p.max() > 1:
+        raise ValueError(f"probabilities must lie in [0, 1], got values in [{p.min():.3g}, {p.max():.3g}] (logits?)")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    return float(np.mean(p.max(axis=-1) >= threshold))
+
+
 def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
     """Counts ``cm[true, predicted]``, int64 (num_classes, num_classes)."""
     t = check_labels(y_true, num_classes=num_classes, name="y_true")
