@@ -40,6 +40,23 @@ def test_colorize_jitter_is_seeded_and_bounded():
     assert err.max() <= 18.0 + 1e-3 and err.max() > 1.0
 
 
+def test_second_colours_take_half_of_their_class_and_nothing_else():
+    gray, labels = np.ones((400, 2, 2, 1), np.float32), np.arange(400) % 10
+    one = img2img.colorize(gray, labels)
+    two = img2img.colorize(gray, labels, second_colours=img2img.SECOND_COLOURS, seed=3)
+    np.testing.assert_array_equal(two, img2img.colorize(gray, labels, second_colours=img2img.SECOND_COLOURS, seed=3))
+    changed = np.any(two != one, axis=(1, 2, 3))
+    two_colour = np.isin(labels, [img2img.CLASS_NAMES.index(n) for n in img2img.SECOND_COLOURS])
+    assert not changed[~two_colour].any()  # other classes keep their palette colour
+    assert 0.35 < changed[two_colour].mean() < 0.65  # about half of the dresses and sneakers
+    dress = img2img.CLASS_NAMES.index("Dress")
+    np.testing.assert_allclose(two[changed & (labels == dress), 0, 0], np.broadcast_to(img2img.SECOND_COLOURS["Dress"], (int((changed & (labels == dress)).sum()), 3)), atol=1e-6)
+    with pytest.raises(ValueError, match="Unknown class name"):
+        img2img.colorize(gray, labels, second_colours={"Hat": (1, 0, 0)})
+    with pytest.raises(ValueError, match=r"second colour of 'Dress' must be 3 RGB values"):
+        img2img.colorize(gray, labels, second_colours={"Dress": (1, 0)})
+
+
 def test_palette_override_and_bad_input():
     table = img2img.palette_array({"Dress": (0.0, 0.0, 1.0)})
     np.testing.assert_array_equal(table[3], [0, 0, 1])

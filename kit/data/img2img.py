@@ -2,9 +2,11 @@
 
 - Colorized Fashion-MNIST (notebook 04): every class has its own colour in :data:`PALETTE` (ankle boots
   brown, dresses red, ...), applied multiplicatively to the grayscale garment, so shading survives and the
-  black background stays black. Optional per-image hue and brightness jitter makes the colour a
-  distribution rather than a lookup table, which is what separates an L1-only colorizer (it averages the
-  possibilities into a dull colour) from a GAN (it commits to one).
+  black background stays black. Some classes also come in a second colour (:data:`SECOND_COLOURS`: dresses
+  red or teal, sneakers pink or green), each image of such a class taking it with probability 1/2: nothing in
+  the grayscale garment says which, so the colour is a genuine choice. That is what separates an L1-only
+  colorizer (it averages the two into a dull, grayish colour) from a GAN (it commits to one). Optional
+  per-image hue and brightness jitter adds a little variation to every colour.
 - Sketches (notebook 05): a line drawing made from each colour image by Canny edge detection on its
   luminance (scikit-image), dark lines on white paper like a pencil sketch; ``"xdog"`` (eXtended
   Difference of Gaussians, Winnemöller 2012) gives softer, thicker strokes.
@@ -37,19 +39,31 @@ PALETTE: dict[str, tuple[float, float, float]] = {
     "Ankle boot": (0.55, 0.30, 0.10),  # brown
 }
 
+# Classes that come in a second colour, each image taking it with probability 1/2. Far from the first colour on
+# the colour wheel, so the average of the two (what L1 settles for when it cannot tell) is close to gray.
+SECOND_COLOURS: dict[str, tuple[float, float, float]] = {
+    "Dress": (0.10, 0.70, 0.80),  # teal (or red)
+    "Sneaker": (0.25, 0.80, 0.30),  # green (or pink)
+}
+
 SKETCH_METHODS = ("canny", "xdog")
+
+
+def _colour_table(base: dict, overrides: dict | None, what: str) -> dict:
+    table = dict(base)
+    for name, rgb in (overrides or {}).items():
+        check_choice(name, CLASS_NAMES, "class name")
+        rgb = np.asarray(rgb, np.float32)
+        if rgb.shape != (3,) or rgb.min() < 0 or rgb.max() > 1:
+            raise ValueError(f"{what} of {name!r} must be 3 RGB values in [0, 1], got {tuple(np.ravel(rgb))}")
+        table[name] = tuple(rgb)
+    return table
 
 
 def palette_array(palette: dict | None = None) -> np.ndarray:
     """The palette as float32 (10, 3) RGB in [0, 1], row c the colour of class c. ``palette`` may override
     some classes by name, e.g. ``{"Dress": (0.1, 0.2, 0.9)}``."""
-    table = dict(PALETTE)
-    for name, rgb in (palette or {}).items():
-        check_choice(name, CLASS_NAMES, "class name")
-        rgb = np.asarray(rgb, np.float32)
-        if rgb.shape != (3,) or rgb.min() < 0 or rgb.max() > 1:
-            raise ValueError(f"palette colour of {name!r} must be 3 RGB values in [0, 1], got {tuple(np.ravel(rgb))}")
-        table[name] = tuple(rgb)
+    table = _colour_table(PALETTE, palette, "palette colour")
     return np.array([table[name] for name in CLASS_NAMES], np.float32)
 
 
@@ -59,16 +73,19 @@ def _rgb_to_hsv(rgb):
     return rgb2hsv(rgb)
 
 
-def colorize(gray, labels, *, palette: dict | None = None, hue_jitter: float = 0.0, brightness_jitter: float = 0.0, seed: int = 0) -> np.ndarray:
+def colorize(gray, labels, *, palette: dict | None = None, second_colours: dict | None = None, hue_jitter: float = 0.0,
+             brightness_jitter: float = 0.0, seed: int = 0) -> np.ndarray:
     """Colour grayscale garments with their class colour: ``rgb = gray * colour(label)``.
 
     Args:
         gray: float32 (N, H, W, 1) in [0, 1].
         labels: int (N,) class ids in [0, 10).
         palette: overrides of :data:`PALETTE` by class name.
+        second_colours: ``{class name: (r, g, b)}``, e.g. :data:`SECOND_COLOURS`: each image of these classes
+            takes this colour instead of its palette colour with probability 1/2 (None: one colour per class).
         hue_jitter: per-image hue shift drawn from U(-j, j), as a fraction of the colour circle (0.05 = 18°).
         brightness_jitter: per-image colour scale drawn from U(1 - j, 1 + j) (clipped to [0, 1]).
-        seed: seed of the jitter; the same seed gives the same images.
+        seed: seed of the colour choice and the jitter; the same seed gives the same images.
 
     Returns:
         float32 (N, H, W, 3) in [0, 1].
@@ -81,8 +98,13 @@ def colorize(gray, labels, *, palette: dict | None = None, hue_jitter: float = 0
         if not 0.0 <= j <= 0.5:
             raise ValueError(f"{name} must lie in [0, 0.5], got {j}")
     colours = palette_array(palette)[labels]  # (N, 3)
+    rng = np.random.default_rng(seed)
+    if second_colours:
+        second = _colour_table({}, second_colours, "second colour")
+        coin = rng.random(len(labels)) < 0.5
+        for name, rgb in second.items():
+            colours[(labels == CLASS_NAMES.index(name)) & coin] = rgb
     if hue_jitter or brightness_jitter:
-        rng = np.random.default_rng(seed)
         hsv = _rgb_to_hsv(colours[:, None, :])[:, 0]  # (N, 3)
         hsv[:, 0] = (hsv[:, 0] + rng.uniform(-hue_jitter, hue_jitter, len(hsv))) % 1.0
         hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(1 - brightness_jitter, 1 + brightness_jitter, len(hsv)), 0, 1)
@@ -186,25 +208,30 @@ def _fashion(train_samples, test_samples, seed):
 
 
 def colorization_data(*, train_samples: int | None, test_samples: int | None, size: int = 28, hue_jitter: float = 0.04,
-                      brightness_jitter: float = 0.15, palette: dict | None = None, seed: int = 0) -> PairedData:
+                      brightness_jitter: float = 0.15, palette: dict | None = None, second_colours: dict | None = SECOND_COLOURS,
+                      seed: int = 0) -> PairedData:
     """Colorized Fashion-MNIST: ``inputs`` grayscale (N, size, size, 1), ``targets`` colour (N, size, size, 3).
 
-    Train and test images get independent jitter draws (seeds ``seed`` and ``seed + 1``).
+    By default dresses and sneakers come in two colours (:data:`SECOND_COLOURS`; ``second_colours=None``: one
+    colour per class). Train and test images get independent draws (seeds ``seed`` and ``seed + 1``).
     """
     out = []
     for i, (x, y) in enumerate(_fashion(train_samples, test_samples, seed)):
         x = resize_images(x, size)
-        rgb = colorize(x, y, palette=palette, hue_jitter=hue_jitter, brightness_jitter=brightness_jitter, seed=seed + i)
+        rgb = colorize(x, y, palette=palette, second_colours=second_colours, hue_jitter=hue_jitter,
+                       brightness_jitter=brightness_jitter, seed=seed + i)
         out.append(PairedSplit(x, rgb, y.astype(np.int32)))
     return PairedData(*out)
 
 
 def sketch_data(*, train_samples: int | None, test_samples: int | None, size: int = 64, method: str = "canny", sigma: float = 1.5,
-                hue_jitter: float = 0.04, brightness_jitter: float = 0.15, palette: dict | None = None, seed: int = 0) -> PairedData:
+                hue_jitter: float = 0.04, brightness_jitter: float = 0.15, palette: dict | None = None,
+                second_colours: dict | None = None, seed: int = 0) -> PairedData:
     """Sketch -> colour garment pairs at ``size`` x ``size`` (64 by default): ``inputs`` sketches
-    (N, size, size, 1) from :func:`sketch` of the colour ``targets`` (N, size, size, 3)."""
+    (N, size, size, 1) from :func:`sketch` of the colour ``targets`` (N, size, size, 3). One colour per class by
+    default (notebook 05 is about shape and class, not colour choice); ``second_colours`` as in :func:`colorize`."""
     col = colorization_data(train_samples=train_samples, test_samples=test_samples, size=size, hue_jitter=hue_jitter,
-                            brightness_jitter=brightness_jitter, palette=palette, seed=seed)
+                            brightness_jitter=brightness_jitter, palette=palette, second_colours=second_colours, seed=seed)
     for split in (col.train, col.test):
         split.inputs = sketch(split.targets, method=method, sigma=sigma)
     return col
