@@ -65,6 +65,7 @@ def main(argv=None) -> int:
     levels = list(test.degraded)
     gains = {lv: {ref: esrgan.gains(rows, lv, ref) for ref in esrgan.REFERENCES} for lv in levels}
     oracle = {lv: esrgan.colour_oracle_gain(enhanced["test"], lv) for lv in levels}
+    colour_stage = {lv: esrgan.colour_stage_gain(models, enhanced["test"], lv) for lv in levels}
 
     # Inference speed per 256x256 output: RRDBNet x4 from a 64x64 input (the official architecture, random
     # weights: speed does not depend on them, and the stand-in if one was trained), the refiner at 256x256.
@@ -111,6 +112,7 @@ def main(argv=None) -> int:
         **{f"refine_psnr_gain_db_{lv}": gains[lv]["baseline(raw)"]["psnr_gain_db"] for lv in levels},
         **{f"refine_ssim_gain_{lv}": gains[lv]["baseline(raw)"]["ssim_gain"] for lv in levels},
         **{f"colour_oracle_psnr_gain_db_{lv}": oracle[lv]["psnr_gain_db"] for lv in levels},
+        **{f"colour_stage_psnr_gain_db_{lv}": colour_stage[lv]["psnr_gain_db"] for lv in levels if colour_stage[lv]},
         "refiner_per_level": e.refiner_per_level,
         **timing,
         "total_seconds": time.perf_counter() - t_start,
@@ -123,12 +125,13 @@ def main(argv=None) -> int:
         metrics=rows,
         gains=gains,
         colour_oracle=oracle,
+        colour_stage=colour_stage,
         training={
             "baseline_seconds": baseline_seconds,
             "refiner_seconds": refiner_seconds,
             "standin_history": baseline.history,
             "refiner_per_level": e.refiner_per_level,
-            "refiner_history": {name: h.history for name, h in histories.items()},
+            "refiner_history": {name: {stage: h.history for stage, h in stages.items()} for name, stages in histories.items()},
         },
         weight_port=port,
         figures={"comparison_strip": strip.name},

@@ -95,7 +95,9 @@ class ESRGANProfile:
     standin_feat: int
     standin_blocks: int
     standin_grow: int
-    refiner_epochs: int
+    colour_epochs: int  # epochs of the refiner's global colour stage, on whole crops (0: no colour stage)
+    colour_filters: int  # channels of the colour stage's first conv block
+    refiner_epochs: int  # epochs of the refiner's U-Net, on patches
     refiner_per_level: bool  # one refiner per degradation level (True) or one shared by all levels
     refiner_filters: int  # U-Net channels at full resolution
     refiner_depth: int
@@ -114,19 +116,19 @@ ESRGAN = {
     "smoke": ESRGANProfile(
         crop_size=64, max_crops=40, draws=1, download_weights=False, tile=None,
         standin_epochs=0, standin_feat=16, standin_blocks=1, standin_grow=8,
-        refiner_epochs=2, refiner_per_level=True, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
+        colour_epochs=2, colour_filters=8, refiner_epochs=2, refiner_per_level=True, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
         batch_size=8, patch=32, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=1,
     ),
     "cpu": ESRGANProfile(
-        crop_size=128, max_crops=None, draws=3, download_weights=True, tile=None,
+        crop_size=128, max_crops=None, draws=8, download_weights=True, tile=None,
         standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16,
-        refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
+        colour_epochs=40, colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
         batch_size=16, patch=48, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=3,
     ),
     "full": ESRGANProfile(
-        crop_size=256, max_crops=None, draws=4, download_weights=True, tile=128,
+        crop_size=256, max_crops=None, draws=8, download_weights=True, tile=128,
         standin_epochs=60, standin_feat=64, standin_blocks=6, standin_grow=32,
-        refiner_epochs=60, refiner_per_level=True, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
+        colour_epochs=60, colour_filters=32, refiner_epochs=60, refiner_per_level=True, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
         batch_size=16, patch=128, learning_rate=2e-4, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.1, timing_repeats=10,
     ),
 }

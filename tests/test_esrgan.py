@@ -15,7 +15,7 @@ from kit import esrgan
 from kit.data.photos import load_photo_crops, skimage_photos, tile
 from kit.metrics import image_quality as iq
 from kit.models import esrgan_port as port
-from kit.models.refiner import refine, refiner
+from kit.models.refiner import chain, colour_stage, refine, refiner
 from kit.models.rrdbnet import enhance, receptive_radius, rrdbnet, tiled_predict
 
 
@@ -212,6 +212,58 @@ def test_refiner_training_improves_psnr_and_keeps_the_best_epoch(photo, tmp_path
     best = max(hist.history["val_psnr"])
     assert best > hist.history["val_psnr"][0] - 1e-6 and (tmp_path / "r.weights.h5").is_file()
     np.testing.assert_allclose(iq.psnr(refine(model, noisy), photo).mean(), best, atol=0.05)
+
+
+def test_colour_stage_starts_as_the_identity_and_moves_every_pixel_alike(photo):
+    x = photo * 0.8 + 0.1  # away from 0 and 1, so no pixel is clipped
+    np.testing.assert_array_equal(colour_stage(base_filters=4).predict(x, verbose=0), x)
+    moved = colour_stage(base_filters=4, zero_init=False).predict(x, verbose=0) - x
+    assert np.abs(moved).max() > 1e-4 and np.abs(moved).max() <= 0.15 + 1e-6
+    # one offset per image and channel: the same at every pixel
+    np.testing.assert_allclose(moved, np.broadcast_to(moved[:, :1, :1], moved.shape), atol=1e-6)
+    with pytest.raises(ValueError, match="offset scale"):
+        colour_stage(offset_scale=2.0)
+
+
+def test_chained_refiner_round_trips_through_the_keras_format(photo, tmp_path):
+    import keras
+
+    model = chain(colour_stage(base_filters=4, zero_init=False), refiner(base_filters=4, depth=2, zero_init=False))
+    model.save(tmp_path / "refiner.keras")
+    again = keras.saving.load_model(tmp_path / "refiner.keras")
+    np.testing.assert_allclose(refine(again, photo), refine(model, photo), atol=1e-6)
+
+
+def test_colour_stage_learns_to_remove_a_colour_cast(photo, tmp_path):
+    """A constant cast (+0.06 red, -0.06 blue) on every image: a few epochs of the colour stage undo most of it."""
+    raw = photo * 0.8 + 0.1
+    cast = np.clip(raw + np.float32([0.06, 0.0, -0.06]), 0, 1)
+    stage = colour_stage(base_filters=4)
+    esrgan.fit_restoration(stage, cast, raw, validation_data=(cast, raw), epochs=20, batch_size=4, patch=None, learning_rate=1e-2,
+                           loss=esrgan.RestorationLoss(0.0, 1.0), checkpoint=tmp_path / "c.weights.h5", jit_compile=False, verbose=0)
+    before, after = iq.psnr(cast, raw).mean(), iq.psnr(refine(stage, cast), raw).mean()
+    assert after > before + 6, (before, after)
+
+
+def test_train_refiner_chains_the_colour_stage_and_the_unet(tmp_path):
+    import dataclasses
+
+    import kit
+
+    P = kit.profile("smoke")
+    crops = load_photo_crops(32, limit=30)
+    train, val = (esrgan.enhance_split(esrgan.Enhancer("bicubic", "bicubic"), esrgan.degrade_split(c, ("mild",), seed=i))
+                  for i, c in enumerate((crops.train, crops.val)))
+    model, histories = esrgan.train_refiner(P, train, val, level="mild", checkpoint_dir=tmp_path, verbose=0)
+    assert set(histories) == {"colour", "unet"} and [l.name for l in model.layers[1:]] == ["colour_stage", "unet"]
+    out = refine(model, val.degraded["mild"])
+    np.testing.assert_allclose(out, refine(model.get_layer("unet"), refine(model.get_layer("colour_stage"), val.degraded["mild"])), atol=1e-6)
+    assert set(esrgan.colour_stage_gain(model, val, "mild")) == {"psnr_gain_db", "ssim_gain"}
+    plain = P.replace(esrgan=dataclasses.replace(P.esrgan, colour_epochs=0))
+    model, histories = esrgan.train_refiner(plain, train, val, level="mild", checkpoint_dir=tmp_path, verbose=0)
+    assert set(histories) == {"unet"} and esrgan.colour_stage_gain(model, val, "mild") is None
+    with pytest.raises(ValueError, match="at least one stage"):
+        chain()
 
 
 # -- data and pipeline ---------------------------------------------------------------------------------------

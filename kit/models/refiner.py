@@ -11,6 +11,11 @@ What it changes from the reference report's refiner, and why:
 - **No batch normalisation anywhere**: batch statistics shift every pixel of an image by the batch's mean,
   which is how a global colour cast (the report's reddish tint) gets in; plain convolutions + LeakyReLU
   cannot add a colour offset that the data does not ask for.
+- **A global colour stage in front** (:func:`colour_stage`): a white-balance error moves every pixel of an
+  image the same way, and whether a photograph is warm or was warmed can only be judged from the whole image.
+  The U-Net trains on small patches and sees a few dozen pixels around each one; the colour stage looks at the
+  whole (4x average-pooled) image and adds one bounded offset per channel. It trains on whole images first,
+  then the U-Net trains on its output (:func:`kit.esrgan.train_refiner`), and :func:`chain` joins the two.
 """
 
 from __future__ import annotations
@@ -38,6 +43,76 @@ class BoundedResidual(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="kit")
+class GlobalOffset(layers.Layer):
+    """``clip(x + scale * tanh(o), 0, 1)`` with one offset per image and channel: ``x`` float32 (B, H, W, C)
+    in [0, 1], ``o`` (B, C); ``o`` = 0 returns ``x`` unchanged. Every pixel moves by the same amount."""
+
+    def __init__(self, scale: float = 0.15, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 < float(scale) <= 1:
+            raise ValueError(f"offset scale must lie in (0, 1], got {scale}")
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        x, o = inputs
+        return keras.ops.clip(x + self.scale * keras.ops.tanh(o)[:, None, None, :], 0.0, 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def colour_stage(*, channels: int = 3, base_filters: int = 32, pool: int = 4, offset_scale: float = 0.15,
+                 zero_init: bool = True, name: str = "colour_stage") -> keras.Model:
+    """The global colour correction: an image in, the same image with one offset per channel added.
+
+    The image is average-pooled by ``pool`` (colour, not detail, is what this stage judges, and pooling makes a
+    128x128 image cost what a 32x32 one does), then three stride-2 conv blocks of ``base_filters`` x 1, 2, 4
+    channels, global average and max pooling (so it works on any size), a dense layer, and ``channels`` offsets
+    bounded by ``offset_scale`` (:class:`GlobalOffset`).
+
+    Args:
+        offset_scale: the most the stage may move a channel (0.15: about 15 Lab b* units of white balance).
+        zero_init: start the offset head at zero (the stage is then exactly the identity).
+
+    Returns:
+        A functional model: float32 (B, H, W, channels) in [0, 1] -> same shape in [0, 1]; H and W at least
+        ``pool``.
+    """
+    base_filters = check_positive_int(base_filters, "base_filters")
+    pool = check_positive_int(pool, "pool")
+    inputs = keras.Input((None, None, check_positive_int(channels, "channels")), name="image")
+    x = layers.AveragePooling2D(pool, name="pool")(inputs) if pool > 1 else inputs
+    for d in range(3):
+        f = base_filters * 2**d
+        x = layers.Conv2D(f, 3, padding="same", name=f"colour{d}_conv")(x)
+        x = layers.LeakyReLU(0.2, name=f"colour{d}_lrelu")(x)
+        x = layers.Conv2D(f, 3, strides=2, padding="same", name=f"colour{d}_down")(x)
+        x = layers.LeakyReLU(0.2, name=f"colour{d}_down_lrelu")(x)
+    # Mean and max over the image: the mean says "how warm overall", the max finds the brightest (often
+    # neutral) surfaces, the cue a white-balance correction classically relies on.
+    g = layers.Concatenate(name="global")([layers.GlobalAveragePooling2D(name="mean")(x), layers.GlobalMaxPooling2D(name="max")(x)])
+    g = layers.Dense(4 * base_filters, name="dense")(g)
+    g = layers.LeakyReLU(0.2, name="dense_lrelu")(g)
+    init = "zeros" if zero_init else "glorot_uniform"
+    o = layers.Dense(inputs.shape[-1], kernel_initializer=init, bias_initializer="zeros", dtype="float32", name="offset_head")(g)
+    out = GlobalOffset(offset_scale, dtype="float32", name="corrected")([inputs, o])
+    return keras.Model(inputs, out, name=name)
+
+
+def chain(*stages: keras.Model, name: str = "refiner") -> keras.Model:
+    """The stages applied one after the other, as one functional model (e.g. ``chain(colour_stage(),
+    refiner())``): float32 (B, H, W, C) in [0, 1] -> same shape. Each stage keeps its name, so
+    ``model.get_layer("colour_stage")`` gives it back."""
+    if not stages:
+        raise ValueError("chain needs at least one stage")
+    inputs = keras.Input(stages[0].input_shape[1:], name="enhanced")
+    x = inputs
+    for stage in stages:
+        x = stage(x)
+    return keras.Model(inputs, x, name=name)
 
 
 def _block(x, filters: int, name: str):
@@ -87,6 +162,15 @@ def refiner(
     return keras.Model(inputs, out, name=name)
 
 
+def _depth(model) -> int:
+    """The U-Net's halvings in ``model`` (looking inside chained stages)."""
+    n = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            n = max(n, _depth(layer))
+    return max(n, sum(1 for l in model.layers if l.name.startswith("down") and isinstance(l, layers.Conv2D)))
+
+
 def refine(model: keras.Model, images, *, batch_size: int = 8):
     """Run a :func:`refiner` on images of any size: float32 (N, H, W, 3) in [0, 1] -> same shape in [0, 1].
     Sizes that are not multiples of ``2**depth`` are mirror-padded and cropped back."""
@@ -95,8 +179,7 @@ def refine(model: keras.Model, images, *, batch_size: int = 8):
     from kit.checks import check_images
 
     x = check_images(images, channels=(model.input_shape[-1],))
-    depth = sum(1 for l in model.layers if l.name.startswith("down") and isinstance(l, layers.Conv2D))
-    m = 2**depth
+    m = 2 ** _depth(model)
     h, w = x.shape[1:3]
     ph, pw = (-h) % m, (-w) % m
     if ph or pw:
