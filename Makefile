@@ -70,6 +70,7 @@ bench: $(STAMP) data
 	$(PY) benchmarks/img2img.py
 	$(PY) benchmarks/cocogan.py
 	$(PY) benchmarks/esrgan.py
+	$(PY) benchmarks/esrgan_unseen.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

@@ -221,7 +221,7 @@ def test_colour_stage_starts_as_the_identity_and_moves_every_pixel_alike(photo):
     assert np.abs(moved).max() > 1e-4 and np.abs(moved).max() <= 0.15 + 1e-6
     # one offset per image and channel: the same at every pixel
     np.testing.assert_allclose(moved, np.broadcast_to(moved[:, :1, :1], moved.shape), atol=1e-6)
-    with pytest.raises(ValueError, match="offset scale"):
+    with pytest.raises(ValueError, match=r"scale must lie in \(0, 1\]"):
         colour_stage(offset_scale=2.0)
 
 

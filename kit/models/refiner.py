@@ -46,22 +46,16 @@ class BoundedResidual(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kit")
-class GlobalOffset(layers.Layer):
-    """``clip(x + scale * tanh(o), 0, 1)`` with one offset per image and channel: ``x`` float32 (B, H, W, C)
-    in [0, 1], ``o`` (B, C); ``o`` = 0 returns ``x`` unchanged. Every pixel moves by the same amount."""
+class GlobalOffset(BoundedResidual):
+    """:class:`BoundedResidual` with one offset per image and channel: ``x`` float32 (B, H, W, C) in [0, 1],
+    ``o`` (B, C); every pixel moves by the same ``scale * tanh(o)``, and ``o`` = 0 returns ``x`` unchanged."""
 
     def __init__(self, scale: float = 0.15, **kwargs):
-        super().__init__(**kwargs)
-        if not 0 < float(scale) <= 1:
-            raise ValueError(f"offset scale must lie in (0, 1], got {scale}")
-        self.scale = float(scale)
+        super().__init__(scale, **kwargs)
 
     def call(self, inputs):
         x, o = inputs
-        return keras.ops.clip(x + self.scale * keras.ops.tanh(o)[:, None, None, :], 0.0, 1.0)
-
-    def get_config(self):
-        return {**super().get_config(), "scale": self.scale}
+        return super().call([x, o[:, None, None, :]])
 
 
 def colour_stage(*, channels: int = 3, base_filters: int = 32, pool: int = 4, offset_scale: float = 0.15,
