@@ -20,6 +20,7 @@ import numpy as np
 
 import kit
 from kit import esrgan
+from kit.degrade import LEVEL_NAMES
 from kit.checks import check_choice
 from kit.data.folders import split_indices
 from kit.data.photos import SKIMAGE_PHOTOS, skimage_photos, tile
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS / "esrgan_unseen.json", help="results JSON path")
     args = ap.parse_args(argv)
     P = kit.setup(seed=42, profile_name=args.profile)
-    level = check_choice(args.level, ("mild", "moderate", "severe"), "degradation level")
+    level = check_choice(args.level, LEVEL_NAMES, "degradation level")
     held_out = [check_choice(p, SKIMAGE_PHOTOS, "photograph") for p in args.photos.split(",")]
     crops = {name: tile(img, P.esrgan.crop_size) for name, img in skimage_photos().items()}
     work = Path(tempfile.mkdtemp(prefix="esrgan_unseen_"))

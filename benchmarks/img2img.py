@@ -18,7 +18,7 @@ import numpy as np
 
 import kit
 from kit import gans, metrics
-from kit.data import CLASS_NAMES, SECOND_COLOURS, colorization_data, make_dataset, sketch_data, take_per_class
+from kit.data import CLASS_NAMES, SECOND_COLOURS, colorization_data, make_dataset, second_colour_classes, sketch_data, take_per_class
 from kit.metrics.img2img import colour_error_per_class, translation_metrics
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -40,10 +40,10 @@ def colorization(P, out_dir: Path) -> dict:
     rows = {"grayscale": data.test.inputs[shown]}
     y_train, y_test = data.train.labels, data.test.labels
     # The classes whose colour is a coin flip (SECOND_COLOURS) and the rest, measured apart: where L1 and GAN differ.
-    two = np.isin(y_test, [CLASS_NAMES.index(n) for n in SECOND_COLOURS])
-    two_shown = np.concatenate([np.flatnonzero(y_test == CLASS_NAMES.index(n))[:6] for n in SECOND_COLOURS])
+    two = np.isin(y_test, second_colour_classes())
+    two_shown = np.concatenate([np.flatnonzero(y_test == c)[:6] for c in second_colour_classes()])
     two_rows = {"grayscale": data.test.inputs[two_shown]}
-    for name, gan_weight in (("l1_only", 0.0), ("l1_gan", 1.0)):
+    for name, label, gan_weight in (("l1_only", "L1 only", 0.0), ("l1_gan", "L1 + GAN", 1.0)):
         model = gans.pix2pix(x_train.shape[1:], 3, num_classes=10, gan_weight=gan_weight, jit_compile=P.jit_compile, seed=1)
         history, seconds = _fit(model, (x_train, t_train, y_train), S, S.colorization_epochs)
         fake = (model.translate(x_test, y_test) + 1) / 2
@@ -51,8 +51,7 @@ def colorization(P, out_dir: Path) -> dict:
                       "two_colour_classes": translation_metrics(fake[two], target[two]),
                       "one_colour_classes": translation_metrics(fake[~two], target[~two]),
                       "seconds": seconds, "history": history}
-        rows["L1 only" if gan_weight == 0 else "L1 + GAN"] = fake[shown]
-        two_rows["L1 only" if gan_weight == 0 else "L1 + GAN"] = fake[two_shown]
+        rows[label], two_rows[label] = fake[shown], fake[two_shown]
     rows["target"] = target[shown]
     two_rows["target"] = target[two_shown]
     fig = kit.viz.side_by_side(rows, captions={"grayscale": list(CLASS_NAMES)}, cell=1.0,

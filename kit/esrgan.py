@@ -414,12 +414,19 @@ def train_refiners(profile, train: EnhancedSet, val: EnhancedSet, *, checkpoint_
 def refine_split(model, enhanced: EnhancedSet) -> dict:
     """``{level: R(E(degraded))}`` for every level of a split. ``model`` is one refiner for every level, or
     ``{level: refiner}`` (as :func:`train_refiners` returns; a key ``"all"`` serves every level)."""
+    _refiner_for(model, list(enhanced.degraded))  # every level first, so one error names all that are missing
+    return {lv: refine(_refiner_for(model, [lv]), x) for lv, x in enhanced.degraded.items()}
+
+
+def _refiner_for(model, levels: list):
+    """The refiner that serves ``levels``: ``model`` itself, or from ``{level: refiner}`` the level's own or the
+    shared ``"all"`` one; a clear error names the levels without one."""
     if not isinstance(model, dict):
-        model = {"all": model}
-    missing = [lv for lv in enhanced.degraded if lv not in model and "all" not in model]
+        return model
+    missing = [lv for lv in levels if lv not in model and "all" not in model]
     if missing:
         raise ValueError(f"no refiner for the levels {missing}; got refiners for {sorted(model)}")
-    return {lv: refine(model.get(lv, model.get("all")), x) for lv, x in enhanced.degraded.items()}
+    return model.get(levels[0], model.get("all"))
 
 
 # -- evaluation ----------------------------------------------------------------------------------------------
@@ -495,12 +502,8 @@ def colour_stage_gain(model, test: EnhancedSet, level: str = "mild") -> dict:
     is a refiner from :func:`train_refiner`, or ``{level: refiner}``. Beside :func:`colour_oracle_gain` it shows
     how much of the global colour error the stage recovers; ``None`` when the refiner has no colour stage."""
     level = check_choice(level, list(test.degraded), "level")
-    if isinstance(model, dict):
-        if level not in model and "all" not in model:
-            raise ValueError(f"no refiner for the level {level!r}; got refiners for {sorted(model)}")
-        model = model.get(level, model.get("all"))
     try:
-        stage = model.get_layer("colour_stage")
+        stage = _refiner_for(model, [level]).get_layer("colour_stage")
     except ValueError:
         return None
     x, ref = test.degraded[level], test.raw[test.source.hr_index]

@@ -13,7 +13,7 @@ from kit.data.fashion_mnist import (
     scale_images,
 )
 from kit.data.folders import ImageFolderError, load_image_folder, load_paired_folder, split_indices
-from kit.data.img2img import PALETTE, SECOND_COLOURS, colorization_data, colorize, palette_array, sketch, sketch_data
+from kit.data.img2img import PALETTE, SECOND_COLOURS, colorization_data, colorize, palette_array, second_colour_classes, sketch, sketch_data
 from kit.data.pipeline import make_dataset, take_per_class
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "load_paired_folder",
     "make_dataset",
     "palette_array",
+    "second_colour_classes",
     "scale_images",
     "sketch",
     "sketch_data",

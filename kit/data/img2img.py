@@ -60,6 +60,12 @@ def _colour_table(base: dict, overrides: dict | None, what: str) -> dict:
     return table
 
 
+def second_colour_classes(second_colours: dict | None = SECOND_COLOURS) -> list[int]:
+    """Class ids of the classes in ``second_colours`` (default :data:`SECOND_COLOURS`: dresses and sneakers),
+    e.g. to measure them apart with ``np.isin(labels, second_colour_classes())``."""
+    return [CLASS_NAMES.index(check_choice(name, CLASS_NAMES, "class name")) for name in (second_colours or {})]
+
+
 def palette_array(palette: dict | None = None) -> np.ndarray:
     """The palette as float32 (10, 3) RGB in [0, 1], row c the colour of class c. ``palette`` may override
     some classes by name, e.g. ``{"Dress": (0.1, 0.2, 0.9)}``."""
@@ -102,8 +108,8 @@ def colorize(gray, labels, *, palette: dict | None = None, second_colours: dict 
     if second_colours:
         second = _colour_table({}, second_colours, "second colour")
         coin = rng.random(len(labels)) < 0.5
-        for name, rgb in second.items():
-            colours[(labels == CLASS_NAMES.index(name)) & coin] = rgb
+        for c, rgb in zip(second_colour_classes(second), second.values()):
+            colours[(labels == c) & coin] = rgb
     if hue_jitter or brightness_jitter:
         hsv = _rgb_to_hsv(colours[:, None, :])[:, 0]  # (N, 3)
         hsv[:, 0] = (hsv[:, 0] + rng.uniform(-hue_jitter, hue_jitter, len(hsv))) % 1.0
