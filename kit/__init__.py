@@ -3,8 +3,22 @@
 Typical first cell of a notebook::
 
     import kit
-    P = kit.setup()          # prints versions, hardware and the run profile; seeds everything
-    data = kit.data.load_fashion_mnist(profile=P)
+    kit.colab.persist()               # on Colab: checkpoints and trained artefacts on Google Drive
+    P = kit.setup("02_dcgan")         # prints versions, hardware and the run profile; seeds everything
+    data = kit.data.load_fashion_mnist("tanh", profile=P)
+
+Layers, lowest first (a module imports only from its own layer or lower ones; ``tests/test_layers.py``
+checks it):
+
+0. ``checks``, ``paths``, ``profile_table``, ``profiles``, ``imageops``, ``torchfile``
+1. ``env``, ``runs``, ``viz``, ``widgets``, ``data``
+2. ``metrics``
+3. ``models``
+4. ``callbacks``, ``checkpoints``, ``distribute``, ``training``
+5. ``gans``, ``attacks``
+6. ``judge``, ``lpips``
+7. ``cocogan``, ``sr``, ``colab``, ``budget``
+8. ``session``, and this package
 """
 
 import os
@@ -13,30 +27,65 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from kit import attacks, callbacks, data, degrade, esrgan, gans, metrics, models, runs, training, viz  # noqa: E402
-from kit.env import environment, hardware, seed_everything, setup, versions  # noqa: E402
+from kit import (  # noqa: E402
+    attacks,
+    budget,
+    callbacks,
+    checkpoints,
+    checks,
+    cocogan,
+    colab,
+    data,
+    distribute,
+    env,
+    gans,
+    imageops,
+    judge,
+    lpips,
+    metrics,
+    models,
+    paths,
+    runs,
+    sr,
+    training,
+    viz,
+    widgets,
+)
+from kit.env import environment, hardware, seed_everything, versions  # noqa: E402
 from kit.profiles import PROFILES, Profile, profile  # noqa: E402
+from kit.session import setup  # noqa: E402
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "PROFILES",
     "Profile",
     "attacks",
+    "budget",
     "callbacks",
+    "checkpoints",
+    "checks",
+    "cocogan",
+    "colab",
     "data",
-    "degrade",
+    "distribute",
+    "env",
     "environment",
-    "esrgan",
     "gans",
     "hardware",
+    "imageops",
+    "judge",
+    "lpips",
     "metrics",
     "models",
+    "paths",
     "profile",
     "runs",
     "seed_everything",
     "setup",
+    "sr",
     "training",
     "versions",
     "viz",
+    "widgets",
 ]

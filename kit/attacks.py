@@ -17,9 +17,12 @@ import weakref
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from kit import distribute
 from kit.checks import check_choice, check_epsilon, check_images, check_labels, check_positive_int
 from kit.metrics import accuracy
+from kit.training import apply_gradients, scale_loss
 
 MASKS = ("garment",)
 _GRAD_FNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -29,18 +32,45 @@ def _input_gradient_fn(model):
     """A cached ``tf.function`` returning d(cross-entropy)/d(images) per example for ``model``."""
     fn = _GRAD_FNS.get(model)
     if fn is None:
-        import tensorflow as tf
 
         @tf.function(reduce_retracing=True)
         def fn(x, y):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                logits = model(x, training=False)
-                loss = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-            return tape.gradient(loss, x)
+            return input_gradient(model, x, y)
 
         _GRAD_FNS[model] = fn
     return fn
+
+
+def input_gradient(model, x, y):
+    """The gradient of the cross-entropy of ``model``'s logits on ``x`` against labels ``y`` with respect to the
+    images: a tensor of ``x``'s shape. The direction in which each pixel raises the loss fastest."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=False), from_logits=True)
+    return tape.gradient(loss, x)
+
+
+def pgd_step(model, x_adv, x, labels, epsilon: float, step_size: float, *, targeted: bool = False, mask=None) -> np.ndarray:
+    """One step of projected gradient descent: move the current adversarial images ``x_adv`` by ``step_size``
+    along the sign of the loss gradient (against it when ``targeted``), then project back into the L-infinity
+    ball of radius ``epsilon`` around the clean images ``x`` and into [0, 1].
+
+    Args:
+        model: classifier returning logits. x_adv, x: float32 (N, H, W, C) in [0, 1]. labels: int (N,).
+        mask: optional array of the images' shape in [0, 1] multiplying the step (e.g. garment pixels only).
+
+    Returns:
+        float32 (N, H, W, C) in [0, 1] within ``epsilon`` of ``x``.
+    """
+    x_adv, y, eps, m = _prepare(model, x_adv, labels, epsilon, mask)
+    x0 = check_images(x, "x")
+    if x0.shape != x_adv.shape:
+        raise ValueError(f"x_adv and x must have the same shape, got {x_adv.shape} and {x0.shape}")
+    step_size = check_epsilon(step_size, "step_size")
+    g = np.asarray(_input_gradient_fn(model)(x_adv, y))
+    stepped = x_adv + (-1.0 if targeted else 1.0) * step_size * np.sign(g) * m
+    return np.clip(np.clip(stepped, x0 - eps, x0 + eps), 0.0, 1.0).astype(np.float32)
 
 
 def garment_mask(images) -> np.ndarray:
@@ -139,8 +169,6 @@ def pgd(
     alpha = 2.5 * eps / steps if step_size is None else check_epsilon(step_size, "step_size")
     if eps == 0:
         return x.copy()
-    grad = _input_gradient_fn(model)
-    sign = -1.0 if targeted else 1.0
     rng = np.random.default_rng(seed)
     out = np.empty_like(x)
     for i in range(0, len(x), batch_size):
@@ -149,9 +177,7 @@ def pgd(
         if random_start:
             xa = np.clip(x0 + rng.uniform(-eps, eps, x0.shape).astype(np.float32) * mb, 0.0, 1.0)
         for _ in range(steps):
-            g = np.asarray(grad(xa, yb))
-            xa = xa + sign * alpha * np.sign(g) * mb
-            xa = np.clip(np.clip(xa, x0 - eps, x0 + eps), 0.0, 1.0)
+            xa = pgd_step(model, xa, x0, yb, eps, alpha, targeted=targeted, mask=mb)
         out[i : i + batch_size] = xa
     return out
 
@@ -228,13 +254,14 @@ class AdversarialTrainer(keras.Model):
     def call(self, images, training=False):
         return self.classifier(images, training=training)
 
-    def _fgsm_examples(self, x, y):
-        import tensorflow as tf
-
+    def fgsm_examples(self, x, y):
+        """FGSM examples of the batch ``x`` (labels ``y``) against the current weights: from a uniform random
+        start in the epsilon ball (``random_start``), one step of ``step_scale * epsilon`` along the sign of the
+        input gradient, projected back into the ball and [0, 1]; no gradient flows through them."""
         eps = self.epsilon
         start = x
         if self.random_start:
-            start = x + keras.random.uniform(keras.ops.shape(x), -eps, eps, seed=self.seed_generator)
+            start = x + distribute.uniform(keras.ops.shape(x), self.seed_generator, -eps, eps)
             start = keras.ops.clip(start, 0.0, 1.0)
         with tf.GradientTape() as tape:
             tape.watch(start)
@@ -246,10 +273,8 @@ class AdversarialTrainer(keras.Model):
         return keras.ops.stop_gradient(x_adv)
 
     def train_step(self, data):
-        import tensorflow as tf
-
         x, y = data
-        x_adv = self._fgsm_examples(x, y)
+        x_adv = self.fgsm_examples(x, y)
         n = keras.ops.shape(x)[0]
         with tf.GradientTape() as tape:
             # One forward pass over both halves: batch-norm layers see one batch, not two.
@@ -259,8 +284,9 @@ class AdversarialTrainer(keras.Model):
             loss = (1.0 - self.adv_weight) * keras.ops.mean(ce(y, clean, from_logits=True)) + self.adv_weight * keras.ops.mean(
                 ce(y, adv, from_logits=True)
             )
-        weights = self.classifier.trainable_weights
-        self.optimizer.apply(tape.gradient(loss, weights), weights)
+            # Divided by the replicas and loss-scaled under mixed_float16 (Keras wraps self.optimizer there).
+            scaled = scale_loss(self.optimizer, loss)
+        apply_gradients(self.optimizer, tape, scaled, self.classifier)
         self.loss_tracker.update_state(loss)
         self.clean_accuracy.update_state(y, clean)
         self.adv_accuracy.update_state(y, adv)
@@ -292,9 +318,12 @@ class AdversarialTrainer(keras.Model):
         return cls(**config)
 
 
-def adversarial_trainer(classifier: keras.Model, epsilon: float = 0.1, *, learning_rate: float = 5e-4, jit_compile: bool, **kwargs) -> AdversarialTrainer:
-    """A compiled :class:`AdversarialTrainer` around a *copy* of ``classifier`` (same architecture and
-    weights), so the undefended model stays available for comparison. Fit it like any classifier.
+def adversarial_trainer(classifier: keras.Model, epsilon: float = 0.1, *, learning_rate: float = 5e-4, jit_compile: bool, optimizer=None,
+                        trainer_class=None, **kwargs) -> AdversarialTrainer:
+    """A compiled :class:`AdversarialTrainer` (or your own subclass ``trainer_class``, e.g. with the training step
+    notebook 01 has you write) around a *copy* of ``classifier`` (same architecture and weights), so the
+    undefended model stays available for comparison. Fit it like any classifier; Adam(``learning_rate``)
+    unless ``optimizer`` is given.
 
     ``jit_compile`` is required: pass ``profile.jit_compile``.
     """
@@ -302,6 +331,9 @@ def adversarial_trainer(classifier: keras.Model, epsilon: float = 0.1, *, learni
         raise TypeError(f"classifier must be a keras.Model, got {type(classifier).__name__}")
     copy = keras.models.clone_model(classifier)
     copy.set_weights(classifier.get_weights())
-    trainer = AdversarialTrainer(copy, epsilon, **kwargs)
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=bool(jit_compile))
+    trainer_class = trainer_class or AdversarialTrainer
+    if not (isinstance(trainer_class, type) and issubclass(trainer_class, AdversarialTrainer)):
+        raise TypeError(f"trainer_class must be a subclass of kit.attacks.AdversarialTrainer, got {trainer_class!r}")
+    trainer = trainer_class(copy, epsilon, **kwargs)
+    trainer.compile(optimizer=optimizer if optimizer is not None else keras.optimizers.Adam(learning_rate), jit_compile=bool(jit_compile))
     return trainer

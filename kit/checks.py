@@ -92,9 +92,40 @@ def check_epsilon(epsilon, name: str = "epsilon") -> float:
 
 
 def check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    """A whole number >= 1 (a bool, a float such as 2.5 or 2.0, or a string such as "100" is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_optional_count(value, name: str) -> int | None:
+    """``None`` (meaning "all of them") or a positive integer."""
+    return None if value is None else check_positive_int(value, name)
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None, open_low: bool = False) -> float:
+    """A finite real number within [low, high] (``open_low``: strictly above ``low``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (v <= low if open_low else v < low):
+        raise ValueError(f"{name} must be {'>' if open_low else '>='} {low}, got {value!r}")
+    if high is not None and v > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+    return v
+
+
+def check_finite(x, name: str) -> np.ndarray:
+    """``x`` as a numeric array with no NaN or infinity in it."""
+    arr = as_array(x, name)
+    if arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+    return arr
 
 
 def check_choice(value, choices, name: str):

@@ -4,32 +4,105 @@
 
 - ``smoke``: CI. Each notebook runs end to end in well under two minutes on two CPU cores, on real data,
   producing every plot; the numbers it prints are not meant to be good.
-- ``cpu``:   meaningful results on a laptop CPU in minutes.
-- ``full``:  the real course settings for a Colab T4 or a local GPU.
+- ``cpu``:   meaningful results on a laptop CPU.
+- ``t4``:    the course on a free Colab T4 (15 GB): every notebook within 20 minutes and 13 GiB of GPU memory by
+  the budget model (``benchmarks/budget.py``), with mixed precision and XLA. The default on a GPU.
+- ``full``:  longer runs for a larger GPU (opt-in: ``KIT_PROFILE=full``).
 
-With no variable set, :func:`profile` picks ``full`` when TensorFlow sees a GPU and ``cpu`` otherwise.
+With no variable set, :func:`profile` picks ``t4`` when TensorFlow sees a GPU and ``cpu`` otherwise. Every field
+is checked when a profile is made or changed (``P.replace(...)``): counts are positive integers (a few may be 0,
+and ``None`` means "all of them" where a field says so), rates and weights finite and in range.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import types
+import typing
 from dataclasses import dataclass
 
+import tensorflow as tf
+
+from kit.profile_table import TABLE
+
 ENV_VAR = "KIT_PROFILE"
+GPU_DEFAULT = "t4"
+PHOTO_COLLECTIONS = (None, "tf_flowers")  # tensorflow-datasets photo collections the notebooks can use
+
+# Fields that may be 0 (everything else that is an int must be >= 1), and ranges of the float fields.
+_ZERO_OK = {"standin_epochs", "colour_epochs", "finetune_enhancer_epochs", "q_epochs", "beyond_steps"}
+_FLOAT_RANGES = {"learning_rate": (0.0, 1.0, True), "gan_learning_rate": (0.0, 1.0, True), "residual_scale": (0.0, 1.0, True)}
 
 
-# -- Per-notebook sections. Each notebook from 04 on has its own small frozen dataclass, so its counts live
-# -- together and read as ``P.img2img.epochs``. One block per notebook: edit only your notebook's block.
+def _check_field(owner: str, name: str, kind, value):
+    """Check one field against its annotation; raise ValueError/TypeError naming the profile and field."""
+    where = f"{owner}.{name}"
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        if value is None:
+            return
+        kind = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"{where} must be True or False, got {value!r}")
+    elif kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{where} must be an integer, got {value!r} ({type(value).__name__})")
+        if value < (0 if name in _ZERO_OK else 1):
+            raise ValueError(f"{where} must be {'>= 0' if name in _ZERO_OK else 'a positive integer'}, got {value!r}")
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"{where} must be a finite number, got {value!r}")
+        low, high, open_low = _FLOAT_RANGES.get(name, (0.0, math.inf, False))
+        if (value <= low if open_low else value < low) or value > high:
+            raise ValueError(f"{where} must lie in {'(' if open_low else '['}{low}, {high}], got {value!r}")
+    elif kind is str:
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{where} must be a non-empty string, got {value!r}")
+    elif origin is tuple:
+        if not isinstance(value, tuple) or not value:
+            raise TypeError(f"{where} must be a non-empty tuple, got {value!r}")
+        item = args[0]
+        if args[-1] is not Ellipsis and len(args) != len(value):
+            raise ValueError(f"{where} must hold {len(args)} values, got {value!r}")
+        for v in value:
+            _check_field(owner, name, item, v)
 
-# ==== BEGIN SECTION img2img (notebooks 04 colorization, 05 sketch cGAN) ====
+
+def _validate(obj):
+    hints = typing.get_type_hints(type(obj))
+    owner = getattr(obj, "name", None) or type(obj).__name__
+    for f in dataclasses.fields(obj):
+        if dataclasses.is_dataclass(f.type if not isinstance(f.type, str) else hints[f.name]):
+            continue
+        _check_field(owner, f.name, hints[f.name], getattr(obj, f.name))
+
+
+class _Checked:
+    """Validates every field on creation (so also in ``dataclasses.replace``)."""
+
+    def __post_init__(self):
+        _validate(self)
+
+    def replace(self, **changes):
+        """A copy with some fields changed, checked like the original, e.g. ``P.replace(gan_epochs=1)``."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}; fields: {sorted(known)}")
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True)
-class Img2ImgProfile:
+class Img2ImgProfile(_Checked):
     """Counts of notebooks 04 and 05."""
 
     colorization_train_samples: int | None  # (grayscale, colour) pairs at 28x28 (None: all 60,000)
     sketch_train_samples: int | None  # (sketch, colour) pairs at 64x64 (None: all 60,000)
-    test_samples: int  # held-out pairs for PSNR/SSIM/FID/classifier accuracy
+    test_samples: int  # held-out pairs for PSNR/SSIM/FID/IS/classifier accuracy
     batch_size: int
     colorization_epochs: int  # each of the two colorizers (L1 only, L1 + GAN)
     sketch_epochs: int
@@ -38,20 +111,9 @@ class Img2ImgProfile:
     sketch_filters: int
 
 
-IMG2IMG = {
-    "smoke": Img2ImgProfile(colorization_train_samples=384, sketch_train_samples=256, test_samples=128, batch_size=32,
-                            colorization_epochs=1, sketch_epochs=1, sketch_filters=16),
-    "cpu": Img2ImgProfile(colorization_train_samples=12000, sketch_train_samples=6000, test_samples=1000, batch_size=32,
-                          colorization_epochs=5, sketch_epochs=5, sketch_filters=16),
-    "full": Img2ImgProfile(colorization_train_samples=None, sketch_train_samples=30000, test_samples=5000, batch_size=64,
-                           colorization_epochs=15, sketch_epochs=20, sketch_filters=32),
-}
-# ==== END SECTION img2img ====
-
-# ==== BEGIN SECTION cocogan (notebook 06) ====
 @dataclass(frozen=True)
-class CocoGANProfile:
-    """Counts of notebook 06 (COCO-GAN on 32x32 Fashion-MNIST) and of ``benchmarks/cocogan.py``."""
+class CocoGANProfile(_Checked):
+    """Counts of notebook 06: COCO-GAN on 32x32 Fashion-MNIST, then on 64x64 photographs."""
 
     train_samples: int | None  # 32x32 training images (None: all 60,000)
     batch_size: int  # images per step (each gives one macro patch of 2x2 micro patches)
@@ -61,43 +123,45 @@ class CocoGANProfile:
     beyond_size: int  # side of the beyond-boundary images (32 + 2 x 8 e)
     beyond_steps: int  # beyond-boundary fine-tuning steps
     q_epochs: int  # epochs of the Q network of patch-guided generation (trained after the GAN)
-    memory_sizes: tuple[int, ...]  # sides measured by the notebook's memory comparison (the benchmark: 64 and 128)
+    # The photo section: COCO-GAN at 64x64 (32x32 macro, 16x16 micro patches) on real photographs.
+    photo_collection: str | None  # a tensorflow-datasets collection, or None: crops of scikit-image's photographs
+    photo_train_samples: int | None  # 64x64 training crops (None: all)
+    photo_stage_epochs: tuple[int, int, int]
+    photo_batch_size: int
+    photo_base_filters: int
+    photo_beyond_size: int  # 64 + 2 x 16 e
+    photo_beyond_steps: int
+    memory_sizes: tuple[int, ...]  # sides of the peak-memory comparison, on the photographs
     memory_batch: int  # batch of the memory/step-time measurement
     memory_steps: int  # timed steps per measurement (after one tracing step)
     memory_parallel: bool  # run the measuring processes side by side (CI wall time; their step times then contend)
-    dcgan_epochs: int  # benchmark: notebook 02's DCGAN on the same images, when results/gans.json has no FID
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.photo_collection not in PHOTO_COLLECTIONS:
+            raise ValueError(f"cocogan.photo_collection must be one of {PHOTO_COLLECTIONS}, got {self.photo_collection!r}")
 
 
-COCOGAN = {
-    "smoke": CocoGANProfile(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128,
-                            beyond_size=48, beyond_steps=2, q_epochs=1, memory_sizes=(64,), memory_batch=4, memory_steps=1,
-                            memory_parallel=True, dcgan_epochs=1),
-    "cpu": CocoGANProfile(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 10), base_filters=32, fid_samples=2000,
-                          beyond_size=48, beyond_steps=200, q_epochs=1, memory_sizes=(64, 128), memory_batch=16, memory_steps=3,
-                          memory_parallel=False, dcgan_epochs=2),
-    "full": CocoGANProfile(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000,
-                           beyond_size=64, beyond_steps=2000, q_epochs=3, memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10,
-                           memory_parallel=False, dcgan_epochs=30),
-}
-# ==== END SECTION cocogan ====
-
-# ==== BEGIN SECTION esrgan (notebook 07) ====
 @dataclass(frozen=True)
-class ESRGANProfile:
-    """Counts of notebook 07 (degradations, the 4x baseline enhancer, the refinement CNN)."""
+class ESRGANProfile(_Checked):
+    """Counts of notebook 07 (degradations, the 4x baseline enhancer, the refiner with the L1 and the ESRGAN
+    objectives)."""
 
     crop_size: int  # side of the high-resolution photo crops; the enhancer's input is crop_size / 4
+    collection: str | None  # a tensorflow-datasets photo collection for training, or None: scikit-image's photographs
+    collection_photos: int | None  # photographs of the collection used (None: all)
     max_crops: int | None  # photo crops used in all, before the 80/10/10 split (None: every crop)
     draws: int  # independent degradations of every crop per level
-    download_weights: bool  # try to download the official RealESRGAN_x4plus weights (Colab)
+    download_weights: bool  # download official weights (Real-ESRGAN, VGG19, LPIPS) where possible (Colab)
     tile: int | None  # tiled RRDBNet inference tile size in input pixels (None: whole images)
     standin_epochs: int  # epochs of the light RRDBNet stand-in when the official weights are missing (0: bicubic)
     standin_feat: int
     standin_blocks: int
     standin_grow: int
+    finetune_enhancer_epochs: int  # epochs of fine-tuning the official RRDBNet on the collection (0: none)
     colour_epochs: int  # epochs of the refiner's global colour stage, on whole crops (0: no colour stage)
     colour_filters: int  # channels of the colour stage's first conv block
-    refiner_epochs: int  # epochs of the refiner's U-Net, on patches
+    refiner_epochs: int  # epochs of the refiner's U-Net, on patches (the PSNR-oriented L1 warm-up of the GAN)
     refiner_per_level: bool  # one refiner per degradation level (True) or one shared by all levels
     refiner_filters: int  # U-Net channels at full resolution
     refiner_depth: int
@@ -105,38 +169,29 @@ class ESRGANProfile:
     batch_size: int
     patch: int  # training crop side in output pixels (refiner) / 4x that of the stand-in's input
     learning_rate: float  # Adam's (peak) learning rate
-    schedule: str  # "constant", or "cosine": warm-up, then cosine decay (kit.esrgan.cosine_schedule)
+    schedule: str  # "constant", or "cosine": warm-up, then cosine decay (kit.sr.cosine_schedule)
     l1_weight: float
     mse_weight: float
     ssim_weight: float
+    gan_epochs: int  # epochs of the ESRGAN objective (relativistic GAN + perceptual + L1) after the L1 warm-up
+    gan_learning_rate: float
+    gan_weight: float  # ESRGAN's eta: 5e-3
+    perceptual_weight: float  # ESRGAN: 1
+    gan_l1_weight: float  # ESRGAN's lambda: 1e-2
     timing_repeats: int  # timed runs per inference-speed measurement
 
-
-ESRGAN = {
-    "smoke": ESRGANProfile(
-        crop_size=64, max_crops=40, draws=1, download_weights=False, tile=None,
-        standin_epochs=0, standin_feat=16, standin_blocks=1, standin_grow=8,
-        colour_epochs=2, colour_filters=8, refiner_epochs=2, refiner_per_level=True, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
-        batch_size=8, patch=32, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=1,
-    ),
-    "cpu": ESRGANProfile(
-        crop_size=128, max_crops=None, draws=8, download_weights=True, tile=None,
-        standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16,
-        colour_epochs=40, colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
-        batch_size=16, patch=48, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0, timing_repeats=3,
-    ),
-    "full": ESRGANProfile(
-        crop_size=256, max_crops=None, draws=8, download_weights=True, tile=128,
-        standin_epochs=60, standin_feat=64, standin_blocks=6, standin_grow=32,
-        colour_epochs=60, colour_filters=32, refiner_epochs=60, refiner_per_level=True, refiner_filters=48, refiner_depth=3, residual_scale=0.25,
-        batch_size=16, patch=128, learning_rate=2e-4, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.1, timing_repeats=10,
-    ),
-}
-# ==== END SECTION esrgan ====
+    def __post_init__(self):
+        super().__post_init__()
+        if self.collection not in PHOTO_COLLECTIONS:
+            raise ValueError(f"esrgan.collection must be one of {PHOTO_COLLECTIONS}, got {self.collection!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"esrgan.schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if self.crop_size % 4 or self.patch > self.crop_size:
+            raise ValueError(f"esrgan.crop_size must be a multiple of 4 and at least patch ({self.patch}), got {self.crop_size}")
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(_Checked):
     """Scale settings of one run. Counts are plain ints; ``None`` means "all of it"."""
 
     name: str
@@ -152,98 +207,37 @@ class Profile:
     attack_samples: int  # test images attacked for each point of an epsilon curve
     epsilons: tuple[float, ...]  # epsilon grid of the accuracy-vs-epsilon curves
     pgd_steps: int
-    # Notebooks 02-03: GANs on Fashion-MNIST (batch 64, the size the DCGAN literature and our benchmark use).
+    # Notebooks 02-03: GANs on Fashion-MNIST.
     gan_train_samples: int | None  # real images per GAN epoch (None: all 60,000)
     gan_epochs: int  # DCGAN (BCE) and ACGAN
     wgan_epochs: int  # the WGAN-GP side-by-side run (each step makes n_critic=5 critic updates)
-    fid_samples: int  # generated and real images per FID/KID evaluation
-    # XLA: True on GPU profiles and in CI (so CI compiles the same graphs a GPU run does); False for the laptop
-    # profile because XLA-compiled convolutions run 2-3x slower than oneDNN's on CPU (measured, see README).
+    fid_samples: int  # generated and real images per FID/KID/IS evaluation
+    # XLA: True on GPU profiles (pass it to every compile(); Keras' "auto" differs between CPU and GPU); False
+    # for smoke and cpu because XLA-compiled convolutions ran 2-3x slower than oneDNN's on a 2-core CPU (README).
     jit_compile: bool
-    # Notebooks 04-07: one section each (defined above).
+    # mixed_float16 (float16 compute on the T4's tensor cores, float32 weights and outputs): kit.setup applies it
+    # when a GPU is present; the CPU profiles compute in float32, which is faster there.
+    mixed_precision: bool
+    # Notebooks 04-07: one section each.
     img2img: Img2ImgProfile
     cocogan: CocoGANProfile
     esrgan: ESRGANProfile
 
-    def replace(self, **changes) -> "Profile":
-        """A copy with some fields changed, e.g. ``kit.profile().replace(classifier_epochs=1)``."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise TypeError(f"Profile has no field(s) {sorted(unknown)}; fields: {[f.name for f in dataclasses.fields(self)]}")
-        return dataclasses.replace(self, **changes)
+    def __post_init__(self):
+        super().__post_init__()
+        if not all(0.0 <= e <= 1.0 for e in self.epsilons) or 0.1 not in self.epsilons:
+            raise ValueError(f"{self.name}.epsilons must lie in [0, 1] and include 0.1 (the reported point), got {self.epsilons}")
 
 
-PROFILES: dict[str, Profile] = {
-    "smoke": Profile(
-        name="smoke",
-        train_samples=768,
-        test_samples=512,
-        batch_size=64,
-        classifier_epochs=1,
-        improved_epochs=1,
-        adv_epochs=1,
-        adv_train_samples=384,
-        attack_samples=128,
-        epsilons=(0.0, 0.05, 0.1, 0.2, 0.3),
-        pgd_steps=5,
-        gan_train_samples=512,
-        gan_epochs=2,
-        wgan_epochs=1,
-        fid_samples=256,
-        jit_compile=False,
-        img2img=IMG2IMG["smoke"],
-        cocogan=COCOGAN["smoke"],
-        esrgan=ESRGAN["smoke"],
-    ),
-    "cpu": Profile(
-        name="cpu",
-        train_samples=None,
-        test_samples=None,
-        batch_size=64,
-        classifier_epochs=2,
-        improved_epochs=3,
-        adv_epochs=2,
-        adv_train_samples=10000,
-        attack_samples=500,
-        epsilons=(0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3),
-        pgd_steps=10,
-        gan_train_samples=12800,
-        gan_epochs=8,
-        wgan_epochs=2,
-        fid_samples=2000,
-        jit_compile=False,
-        img2img=IMG2IMG["cpu"],
-        cocogan=COCOGAN["cpu"],
-        esrgan=ESRGAN["cpu"],
-    ),
-    "full": Profile(
-        name="full",
-        train_samples=None,
-        test_samples=None,
-        batch_size=128,
-        classifier_epochs=10,
-        improved_epochs=12,
-        adv_epochs=5,
-        adv_train_samples=None,
-        attack_samples=2000,
-        epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3),
-        pgd_steps=20,
-        gan_train_samples=None,
-        gan_epochs=40,
-        wgan_epochs=15,
-        fid_samples=10000,
-        jit_compile=True,
-        img2img=IMG2IMG["full"],
-        cocogan=COCOGAN["full"],
-        esrgan=ESRGAN["full"],
-    ),
-}
+def _make(name: str, base: dict, img2img: dict, cocogan: dict, esrgan: dict) -> Profile:
+    return Profile(name=name, **base, img2img=Img2ImgProfile(**img2img), cocogan=CocoGANProfile(**cocogan), esrgan=ESRGANProfile(**esrgan))
+
+
+PROFILES: dict[str, Profile] = {name: _make(name, **parts) for name, parts in TABLE.items()}
 
 
 def gpu_available() -> bool:
     """True when TensorFlow sees at least one GPU."""
-    import tensorflow as tf
-
     return bool(tf.config.list_physical_devices("GPU"))
 
 
@@ -251,8 +245,8 @@ def profile(name: str | None = None) -> Profile:
     """The active run profile.
 
     Args:
-        name: ``"smoke"``, ``"cpu"`` or ``"full"``. Default: ``$KIT_PROFILE``, else ``full`` on a GPU and
-            ``cpu`` otherwise.
+        name: ``"smoke"``, ``"cpu"``, ``"t4"`` or ``"full"``. Default: ``$KIT_PROFILE``, else ``t4`` on a GPU
+            and ``cpu`` otherwise.
 
     Raises:
         ValueError: for a name that is not a profile (from the argument or from ``$KIT_PROFILE``).
@@ -262,7 +256,7 @@ def profile(name: str | None = None) -> Profile:
         name = os.environ.get(ENV_VAR, "").strip()
         source = f"${ENV_VAR}"
         if not name:
-            return PROFILES["full" if gpu_available() else "cpu"]
+            return PROFILES[GPU_DEFAULT if gpu_available() else "cpu"]
     if not isinstance(name, str) or name.lower() not in PROFILES:
         raise ValueError(f"Unknown run profile {name!r} (from {source}); expected one of {sorted(PROFILES)}.")
     return PROFILES[name.lower()]

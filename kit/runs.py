@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kit.env import environment
+
 
 def run_dir() -> Path | None:
     """The current run's directory (``$KIT_RUN_DIR``), or None outside ``make run``."""
@@ -59,6 +61,19 @@ def summarize(root: str | Path = "runs") -> dict:
     return summary
 
 
+def write_results(path, summary: dict, profile, **sections) -> Path:
+    """Write a benchmark's ``results/*.json``: the flat ``summary`` first, then profile, hardware, library
+    versions, git commit and date (:func:`kit.env.environment`), then any further ``sections``. Returns the path."""
+    for key in ("profile", "hardware"):
+        if key not in summary:
+            raise ValueError(f"a results summary must say its {key!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"summary": {k: _plain(v) for k, v in summary.items()}, **environment(profile), **sections}
+    path.write_text(json.dumps(doc, indent=2, default=_plain))
+    return path
+
+
 def main(argv=None) -> int:
     root = (argv or sys.argv[1:] or ["runs"])[0]
     summary = summarize(root)
@@ -73,18 +88,3 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def write_results(path, summary: dict, profile, **sections) -> Path:
-    """Write a benchmark's ``results/*.json``: the flat ``summary`` first, then profile, hardware, library
-    versions and date (:func:`kit.environment`), then any further ``sections``. Returns the path."""
-    from kit.env import environment
-
-    for key in ("profile", "hardware"):
-        if key not in summary:
-            raise ValueError(f"a results summary must say its {key!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"summary": {k: _plain(v) for k, v in summary.items()}, **environment(profile), **sections}
-    path.write_text(json.dumps(doc, indent=2, default=_plain))
-    return path

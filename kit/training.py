@@ -1,14 +1,32 @@
-"""Training helpers: ``model.fit`` on ``tf.data`` with the course's standard callbacks."""
+"""Training helpers: ``model.fit`` on ``tf.data`` with the course's standard callbacks, and the two steps
+every hand-written ``train_step`` of the kit shares (:func:`scale_loss`, :func:`apply_gradients`)."""
 
 from __future__ import annotations
 
-import keras
-
 import math
 
-from kit.callbacks import CosineDecay, EpochTimer, NaNGuard
+import keras
+
+from kit.callbacks import CosineDecay, EpochTimer, NaNGuard, tensorboard
 from kit.checks import check_images, check_labels, check_positive_int
-from kit.data import make_dataset
+from kit.data import EpochOrder, make_dataset
+from kit.distribute import scale_for_replicas
+
+
+def scale_loss(optimizer, loss):
+    """The loss to differentiate in a hand-written ``train_step``, computed *inside* the tape: a mean over this
+    replica's examples divided by the number of replicas (the optimizer sums their gradients), times the loss
+    scale under ``mixed_float16`` (Keras wraps only ``self.optimizer`` itself, and only its own ``train_step``
+    scales the loss; :func:`apply_gradients` divides the scale back out)."""
+    loss = scale_for_replicas(keras.ops.cast(loss, "float32"))
+    return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
+
+
+def apply_gradients(optimizer, tape, scaled_loss, network: keras.Model) -> None:
+    """One update of ``network``'s trainable weights from the gradient of ``scaled_loss`` (:func:`scale_loss`);
+    a ``LossScaleOptimizer`` unscales it and skips steps whose gradients overflowed."""
+    variables = network.trainable_variables
+    optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
 
 def fit_classifier(
@@ -23,6 +41,7 @@ def fit_classifier(
     verbose: int | str = "auto",
     lr_decay: bool = True,
     callbacks=(),
+    log_dir=None,
 ) -> keras.callbacks.History:
     """Train a compiled classifier with ``model.fit`` on a shuffled ``tf.data`` pipeline.
 
@@ -33,6 +52,7 @@ def fit_classifier(
         epochs, batch_size: from the run profile.
         validation_data: optional ``(x_val, y_val)``; gives the validation curves.
         lr_decay: cosine-decay the learning rate over the whole run (see :class:`kit.callbacks.CosineDecay`).
+        log_dir: a folder for TensorBoard logs of every epoch's loss and accuracy (None: none).
 
     Returns:
         The ``History``; ``history.history`` also holds ``epoch_seconds``.
@@ -53,5 +73,5 @@ def fit_classifier(
         validation_data=val,
         shuffle=False,  # the tf.data pipeline already reshuffles every epoch
         verbose=verbose,
-        callbacks=[EpochTimer(), NaNGuard(), *schedule, *callbacks],
+        callbacks=[EpochOrder(train), EpochTimer(), NaNGuard(), *schedule, *callbacks, *tensorboard(log_dir)],
     )

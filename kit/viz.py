@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
 
 from kit.checks import as_array
 
@@ -48,8 +49,9 @@ def figures_dir() -> Path | None:
     return Path(run) / "figures" if run else None
 
 
-def _finish(fig, name: str, show: bool, *, title: str | None = None, tight: bool = False):
-    """Title and lay out ``fig``, save it to the figures folder (when one is set), then show it or return it."""
+def finish(fig, name: str, show: bool, *, title: str | None = None, tight: bool = False):
+    """Title and lay out ``fig``, save it to the figures folder (when one is set), then show it (and return
+    None) or return it: the last step of every figure function, here and in the topic packages."""
     if title:
         fig.suptitle(title)
     if tight:
@@ -65,7 +67,8 @@ def _finish(fig, name: str, show: bool, *, title: str | None = None, tight: bool
     return fig
 
 
-def _to_display(images, value_range) -> np.ndarray:
+def to_display(images, value_range) -> np.ndarray:
+    """Images (N, H, W, 1|3) or (N, H, W) in ``value_range`` as float (N, H, W, 1|3) in [0, 1] for drawing."""
     x = as_array(images, "images").astype(np.float32)
     if x.ndim == 3:  # (N, H, W): grayscale without channel axis
         x = x[..., None]
@@ -75,7 +78,8 @@ def _to_display(images, value_range) -> np.ndarray:
     return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
-def _draw(ax, img, cmap):
+def draw_image(ax, img, cmap="gray"):
+    """Draw one image (H, W, 1|3) in [0, 1] on ``ax`` without ticks, grid or frame."""
     if img.shape[-1] == 1:
         ax.imshow(img[..., 0], cmap=cmap, vmin=0.0, vmax=1.0)
     else:
@@ -108,7 +112,7 @@ def image_grid(
         ncols: images per row.
         overlay: optional ``overlay(ax, i)`` drawing on top of image i (e.g. a patch grid).
     """
-    x = _to_display(images, value_range)
+    x = to_display(images, value_range)
     n = len(x)
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images")
@@ -117,14 +121,14 @@ def image_grid(
     fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + (0.3 if title else 0)), squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < n:
-            _draw(ax, x[i], cmap)
+            draw_image(ax, x[i], cmap)
             if overlay is not None:
                 overlay(ax, i)
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8)
         else:
             ax.axis("off")
-    return _finish(fig, name, show, title=title, tight=True)
+    return finish(fig, name, show, title=title, tight=True)
 
 
 def side_by_side(
@@ -148,7 +152,7 @@ def side_by_side(
     """
     if not rows:
         raise ValueError("rows must name at least one row of images")
-    data = {k: _to_display(v, (value_ranges or {}).get(k, (0.0, 1.0))) for k, v in rows.items()}
+    data = {k: to_display(v, (value_ranges or {}).get(k, (0.0, 1.0))) for k, v in rows.items()}
     counts = {k: len(v) for k, v in data.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"every row needs the same number of images, got {counts}")
@@ -158,11 +162,11 @@ def side_by_side(
         caps = (captions or {}).get(label)
         for c in range(n):
             ax = axes[r, c]
-            _draw(ax, imgs[c], (cmaps or {}).get(label, "gray"))
+            draw_image(ax, imgs[c], (cmaps or {}).get(label, "gray"))
             if caps is not None:
                 ax.set_title(caps[c], fontsize=8)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-    return _finish(fig, name, show, title=title, tight=True)
+    return finish(fig, name, show, title=title, tight=True)
 
 
 def _history_dict(h) -> dict:
@@ -191,7 +195,7 @@ def plot_history(histories: dict, *, metrics=("loss", "accuracy"), title: str | 
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
-    return _finish(fig, name, show, title=title, tight=True)
+    return finish(fig, name, show, title=title, tight=True)
 
 
 def plot_curves(
@@ -222,7 +226,7 @@ def plot_curves(
     if title:
         ax.set_title(title)
     ax.legend()
-    return _finish(fig, name, show, tight=True)
+    return finish(fig, name, show, tight=True)
 
 
 def plot_epsilon_curves(epsilons, curves: dict, *, title: str = "Accuracy under attack", name: str = "epsilon_curves", show: bool = True):
@@ -251,7 +255,7 @@ def plot_confusion_matrix(cm, class_names, *, title: str = "Confusion matrix", n
     ax.set_ylabel("true")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="% of true class")
-    return _finish(fig, name, show, tight=True)
+    return finish(fig, name, show, tight=True)
 
 
 def adversarial_examples(clean, adversarial, p_clean, p_adv, class_names, *, title=None, name="adversarial_examples", show=True):
@@ -299,14 +303,14 @@ def patch_scores(images, scores, *, value_range=(-1.0, 1.0), captions=None, titl
         images: (N, H, W, 1|3) in ``value_range``.
         scores: (N, h, w) in [0, 1], e.g. :meth:`kit.gans.Pix2Pix.patch_scores`; each cell is one patch.
     """
-    x = _to_display(images, value_range)
+    x = to_display(images, value_range)
     s = as_array(scores, "scores")
     if s.ndim != 3 or len(s) != len(x):
         raise ValueError(f"scores must be (N, h, w) for {len(x)} images, got shape {s.shape}")
     n = len(x)
     fig, axes = plt.subplots(2, n, figsize=(1.4 * n + 1.0, 3.2), squeeze=False)
     for i in range(n):
-        _draw(axes[0, i], x[i], "gray")
+        draw_image(axes[0, i], x[i], "gray")
         im = axes[1, i].imshow(s[i], cmap="RdYlGn", vmin=0.0, vmax=1.0)
         axes[1, i].set_xticks([])
         axes[1, i].set_yticks([])
@@ -315,7 +319,7 @@ def patch_scores(images, scores, *, value_range=(-1.0, 1.0), captions=None, titl
             axes[0, i].set_title(captions[i], fontsize=8)
     axes[1, 0].set_ylabel("P(real)\nper patch", fontsize=9)
     fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8)
-    return _finish(fig, name, show, title=title)
+    return finish(fig, name, show, title=title)
 
 
 def bar_chart(categories, values: dict, *, ylabel: str, title: str | None = None, name: str = "bars", show: bool = True):
@@ -334,7 +338,12 @@ def bar_chart(categories, values: dict, *, ylabel: str, title: str | None = None
         ax.set_title(title)
     if len(values) > 1:
         ax.legend()
-    return _finish(fig, name, show, tight=True)
+    return finish(fig, name, show, tight=True)
+
+
+def show(fig) -> None:
+    """Show ``fig`` inline (a no-op under a non-interactive backend)."""
+    plt.show()
 
 
 def close(fig) -> None:
@@ -345,8 +354,6 @@ def close(fig) -> None:
 def make_gif(frames, path, *, seconds_per_frame: float = 0.4) -> Path:
     """Animated GIF from PNG frames (e.g. :class:`kit.gans.training.SampleGrid`'s ``frames``); the last frame
     is held three times as long. Returns the GIF's path; show it with ``IPython.display.Image(path)``."""
-    from PIL import Image
-
     frames = [Path(f) for f in frames]
     if not frames:
         raise ValueError("make_gif needs at least one frame")
@@ -361,3 +368,4 @@ def make_gif(frames, path, *, seconds_per_frame: float = 0.4) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:] + [images[-1]] * 2, duration=ms, loop=0)
     return path
+

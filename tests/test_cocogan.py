@@ -5,12 +5,14 @@ import keras
 import numpy as np
 import pytest
 
-from kit.data import coco_data, make_dataset
+from kit.cocogan import data as coco_data
+from kit.data import make_dataset
 from kit.data.folders import ImageFolderError
-from kit.gans import coco
-from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
-from kit.gans.training import restore
-from kit.models import coco_models
+from kit import cocogan as coco
+from kit.cocogan.grid import PatchGrid, merge_patches, seam_score, split_patches
+from kit import checkpoints
+from kit.gans import checkpoints_for, restore
+from kit.cocogan import networks as coco_models
 
 
 # -- coordinate grids --------------------------------------------------------------------------------------
@@ -183,16 +185,18 @@ def test_coordinate_loss_zero_on_perfect_predictions():
 
 
 # -- the COCO-GAN model ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture
 def small_gan():
+    """A fresh small COCO-GAN for every test that uses it (tests change its stage and weights)."""
     keras.utils.set_random_seed(0)
     gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1)
-    gan.compile(*coco.ttur_optimizers(), jit_compile=False)
+    gan.compile(**coco.ttur_optimizers(), jit_compile=False)
     return gan
 
 
 def test_ttur_optimizers():
-    g, d = coco.ttur_optimizers()
+    opts = coco.ttur_optimizers()
+    g, d = opts["g_optimizer"], opts["d_optimizer"]
     assert float(d.learning_rate) == pytest.approx(2 * float(g.learning_rate)) and float(g.beta_1) == 0.0
     assert g is not d
     with pytest.raises(ValueError, match="d_learning_rate must be a positive number, got -1"):
@@ -220,7 +224,7 @@ def test_generation_in_chunks_matches_one_call(small_gan, monkeypatch):
     # Thousands of images are generated a few thousand micro patches per call; the chunking must not show.
     z = np.random.default_rng(1).standard_normal((5, 8)).astype(np.float32)
     whole, beyond = small_gan.generate(z), small_gan.generate_beyond(z, 48)
-    monkeypatch.setattr(coco, "PATCHES_PER_CALL", 40)  # 2 images of 16 patches, 1 of 36 per call
+    monkeypatch.setattr(coco.model, "PATCHES_PER_CALL", 40)  # 2 images of 16 patches, 1 of 36 per call
     np.testing.assert_allclose(small_gan.generate(z), whole, atol=1e-5)
     np.testing.assert_allclose(small_gan.generate_beyond(z, 48), beyond, atol=1e-5)
 
@@ -233,34 +237,47 @@ def test_config_round_trip(small_gan):
 def test_weight_average_follows_the_generator(tmp_path):
     keras.utils.set_random_seed(1)
     gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
-    gan.compile(*coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
+    gan.compile(**coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
     z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
     np.testing.assert_allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-5)  # starts as a copy of G
-    real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
-    ds = make_dataset(real, batch_size=8, drop_remainder=True)
-    avg_before = [v.numpy().copy() for v in gan.generator_ema.weights]
-    history = coco.fit_stages(gan, ds, epochs=(1, 1, 1), checkpoint_dir=tmp_path, verbose=0)[0]
-    assert np.isfinite(history["lucid"]["g_loss"][-1])
-    # Three updates: decay min(0.5, (1 + t) / (10 + t)) = 2/11, 3/12, 4/13 after t = 1, 2, 3 updates; check the last.
+    real = keras.ops.convert_to_tensor(np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32))
+    # Warm-up: after update t the decay is min(0.5, (1 + t) / (10 + t)) = 2/11, 3/12, 4/13; follow it by hand.
+    expected = [v.numpy().copy() for v in gan.generator.trainable_weights]
+    for t in (1, 2, 3):
+        gan.train_step(real)
+        decay = min(0.5, (1 + t) / (10 + t))
+        expected = [decay * e + (1 - decay) * w.numpy() for e, w in zip(expected, gan.generator.trainable_weights)]
     assert float(gan.ema_updates.numpy()) == 3
+    averaged = [a for a, w in zip(gan.generator_ema.weights, gan.generator.weights) if w.trainable]
+    for e, a in zip(expected, averaged):
+        np.testing.assert_allclose(a.numpy(), e, rtol=1e-5, atol=1e-6)
     assert not np.allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-4)  # the average lags G
-    assert len(avg_before) == len(gan.generator.weights) > 0
-    assert not all(np.allclose(a, v.numpy()) for a, v in zip(avg_before, gan.generator_ema.weights))
-    # The average is saved in checkpoints: a fresh model restored from the lucid stage draws the same images.
-    keras.utils.set_random_seed(2)
-    again = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
-    again.compile(*coco.ttur_optimizers(), jit_compile=False)
-    assert restore(again, tmp_path / "3_lucid") == 1
-    np.testing.assert_allclose(again.generate(z), gan.generate(z), atol=1e-5)
     gan.reset_average()
     np.testing.assert_allclose(gan.generate(z), gan.generate(z, average=False), atol=1e-5)
     assert float(gan.ema_updates.numpy()) == 0
 
 
+def test_the_weight_average_is_in_the_checkpoint(tmp_path):
+    keras.utils.set_random_seed(1)
+    gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
+    gan.compile(**coco.ttur_optimizers(), jit_compile=False)
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
+    ds = make_dataset(real, batch_size=8, drop_remainder=True)
+    history = coco.fit_stages(gan, ds, epochs=(1, 1, 1), checkpoint_dir=tmp_path, verbose=0)[0]
+    assert np.isfinite(history["lucid"]["g_loss"][-1])
+    z = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    keras.utils.set_random_seed(2)
+    again = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
+    again.compile(**coco.ttur_optimizers(), jit_compile=False)
+    again.set_stage("lucid")
+    assert restore(again, checkpoints_for(again, ds, tmp_path / "3_lucid"))[0] == 1
+    np.testing.assert_allclose(again.generate(z), gan.generate(z), atol=1e-5)
+
+
 def test_weight_average_update_rule():
     keras.utils.set_random_seed(3)
     gan = coco.cocogan(PatchGrid(32, 16, 8), latent_dim=8, base_filters=4, n_critic=1, ema_decay=0.5)
-    gan.compile(*coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
+    gan.compile(**coco.ttur_optimizers(g_learning_rate=1e-2), jit_compile=False)
     real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
     gan.ema_updates.assign(20.0)  # past the warm-up: decay = 0.5
     avg0 = [v.numpy().copy() for v in gan.generator_ema.weights]
@@ -286,7 +303,7 @@ def test_model_rejects_mismatched_networks():
 
 def test_stages_and_train_steps_are_finite(small_gan):
     real = coco_data.pad32(np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32))
-    ds = __import__("kit").data.make_dataset(real, batch_size=8, drop_remainder=True)
+    ds = make_dataset(real, batch_size=8, drop_remainder=True)
     assert [s.name for s in coco.STAGES] == ["cloudy", "detail", "lucid"]
     histories, snaps = coco.fit_stages(small_gan, ds, epochs=(1, 1, 1), snapshot_z=np.zeros((2, 8), np.float32), verbose=0)
     assert list(histories) == ["cloudy", "detail", "lucid"] and snaps["lucid"].shape == (2, 32, 32, 1)
@@ -329,9 +346,9 @@ def test_fashion_mnist_32():
 
 
 def test_folder_images(tmp_path):
-    from skimage import io
+    from PIL import Image
 
-    io.imsave(tmp_path / "a.png", (np.random.default_rng(0).uniform(size=(80, 70, 3)) * 255).astype(np.uint8), check_contrast=False)
+    Image.fromarray((np.random.default_rng(0).uniform(size=(80, 70, 3)) * 255).astype(np.uint8)).save(tmp_path / "a.png")
     x = coco_data.folder_images(tmp_path, 64)
     assert x.shape == (1, 64, 64, 3) and x.min() >= -1 and x.max() <= 1
     with pytest.raises(ImageFolderError, match="smaller than"):
@@ -349,7 +366,7 @@ def test_q_network_trains_and_guides(small_gan, tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype(np.float32)
     ds = make_dataset(images, batch_size=8, drop_remainder=True)
     before = [v.numpy().copy() for v in small_gan.generator.weights]
-    history = coco.fit_q_network(q, ds, epochs=2, checkpoint=tmp_path / "q.weights.h5", verbose=0)
+    history = coco.fit_q_network(q, ds, epochs=2, checkpoint_dir=tmp_path / "q", verbose=0)
     assert set(history) >= {"z_loss", "rec_l1"} and np.isfinite(history["z_loss"]).all()
     for b, v in zip(before, small_gan.generator.weights):  # the generator is frozen
         np.testing.assert_array_equal(b, v.numpy())
@@ -359,8 +376,12 @@ def test_q_network_trains_and_guides(small_gan, tmp_path):
     errors = q.patch_errors(images[:4], np.array([[0, 0], [1, 2], [2, 2], [0, 1]]))
     assert set(errors) == {"guided", "random"} and all(np.isfinite(v) and v > 0 for v in errors.values())
     again = coco.q_network(small_gan, base_filters=4)
-    assert coco.fit_q_network(again, ds, epochs=2, checkpoint=tmp_path / "q.weights.h5", verbose=0) == {}  # loaded
+    assert coco.fit_q_network(again, ds, epochs=2, checkpoint_dir=tmp_path / "q", verbose=0) == {}  # loaded
     np.testing.assert_allclose(again.guided(images[:2, :16, 16:], np.array([[0, 2], [0, 2]]))[1], z, atol=1e-5)
+    # Against a changed generator the saved encoder is stale: it is trained again, not loaded.
+    small_gan.generator_ema.weights[0].assign(small_gan.generator_ema.weights[0] + 0.1)
+    third = coco.q_network(small_gan, base_filters=4)
+    assert coco.fit_q_network(third, ds, epochs=1, checkpoint_dir=tmp_path / "q", verbose=0) != {}
     with pytest.raises(ValueError, match=r"patches must have shape \(B, 16, 16, 1\)"):
         q.guided(images[:2], np.zeros((2, 2), int))
     with pytest.raises(ValueError, match="positions must be"):

@@ -7,6 +7,7 @@ import pytest
 
 from kit import gans, metrics, models
 from kit.data import img2img
+from kit.imageops import resize
 from kit.data.folders import ImageFolderError, load_image_folder, load_paired_folder, split_indices
 from kit.metrics.img2img import colour_error_per_class, garment_mask, translation_metrics
 
@@ -73,7 +74,7 @@ def test_palette_override_and_bad_input():
 # -- sketches ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("method", img2img.SKETCH_METHODS)
 def test_sketch_draws_dark_lines_on_white(method):
-    x = img2img.resize_images(_gray(3), 64)
+    x = resize(_gray(3), 64)
     s = img2img.sketch(x, method=method)
     assert s.shape == (3, 64, 64, 1) and s.dtype == np.float32
     assert s.min() >= 0 and s.max() <= 1
@@ -185,7 +186,7 @@ def test_pix2pix_bad_input_is_rejected():
     with pytest.raises(ValueError, match="both take the class label"):
         gans.Pix2Pix(models.unet_generator((32, 32, 1), 3, num_classes=10, base_filters=8),
                      models.patchgan_discriminator((32, 32, 1), 3, num_classes=None, base_filters=8))
-    with pytest.raises(ValueError, match="not both 0"):
+    with pytest.raises(ValueError, match="must not both be 0"):
         gans.Pix2Pix(model.generator, model.discriminator, l1_weight=0.0, gan_weight=0.0)
 
 
@@ -236,7 +237,7 @@ def test_colourfulness_and_colour_errors():
 
 
 def test_translation_metrics_keys():
-    red = img2img.resize_images(img2img.colorize(_gray(4), [3, 3, 1, 1]), 32)
+    red = resize(img2img.colorize(_gray(4), [3, 3, 1, 1]), 32)
     m = translation_metrics(red, red)
     assert np.isinf(m["psnr"]) and m["ssim"] == pytest.approx(1.0, abs=1e-5)
     assert m["colourfulness"] == pytest.approx(m["colourfulness_target"])

@@ -1,22 +1,30 @@
-"""Fashion-MNIST through ``keras.datasets`` and the Keras cache, offline-first.
+"""Fashion-MNIST from the Keras cache, offline-first, checked on every load.
 
-Keras keeps downloaded datasets in ``$KERAS_HOME/datasets`` (default ``~/.keras/datasets``). When the four
-files are already there nothing is downloaded; when they are missing and there is no network,
-:func:`load_fashion_mnist` raises :class:`DataMissingError` naming the files and the folder to put them in.
+The four files live where ``keras.datasets.fashion_mnist`` keeps them, ``$KERAS_HOME/datasets/fashion-mnist``
+(default ``~/.keras``), and nowhere else: the kit never falls back to another cache. When they are there they
+are read, also from a read-only cache; when they are missing, they are downloaded into it with
+``keras.utils.get_file`` if the network allows, else :class:`DataMissingError` names the files and the folder.
 It never falls back to random data.
+
+The kit reads the gzipped idx files itself rather than through ``keras.datasets`` because it checks what it
+reads (Keras does not): the idx magic number and shape, the expected counts (60,000 / 10,000), labels in
+[0, 9], images that are not blank, and a decompressed size bounded by what the header announces.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import struct
 import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+import keras
 import numpy as np
 
-from kit.checks import as_array, check_choice
+from kit.checks import as_array, check_choice, check_optional_count
+from kit.paths import keras_cache_dir
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -24,6 +32,7 @@ FILES = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
+ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"  # where keras.datasets downloads them from
 CLASS_NAMES = (
     "T-shirt/top",
     "Trouser",
@@ -39,10 +48,13 @@ CLASS_NAMES = (
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28, 1)
 SCALES = {"unit": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+# idx format: magic 0x00000803 (uint8 data, 3 dimensions) for images, 0x00000801 for labels; then big-endian sizes.
+_IDX = {"images": (0x803, (28, 28)), "labels": (0x801, ())}
+_COUNTS = {"train": 60000, "t10k": 10000}
 
 
 class DataMissingError(FileNotFoundError):
-    """A dataset's files are not in the cache and could not be downloaded."""
+    """A dataset's files are not in the cache and could not be downloaded, or they are damaged."""
 
 
 class FashionMNIST(NamedTuple):
@@ -54,22 +66,8 @@ class FashionMNIST(NamedTuple):
     y_test: np.ndarray
 
 
-def keras_cache_dir() -> Path:
-    """The folder Keras caches downloads in: ``$KERAS_HOME`` or ``~/.keras`` (as Keras resolves it)."""
-    try:  # Keras' own resolution (reads KERAS_HOME when keras is imported)
-        from keras.src.backend.config import keras_home
-
-        base = keras_home()
-    except ImportError:  # pragma: no cover - older layouts
-        base = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    base = os.path.expanduser(base)
-    if os.path.isdir(base) and not os.access(base, os.W_OK):
-        base = os.path.join("/tmp", ".keras")  # what keras.utils.get_file falls back to
-    return Path(base)
-
-
 def fashion_mnist_dir() -> Path:
-    """Where ``keras.datasets.fashion_mnist`` looks for its four files."""
+    """Where the four files are read from: ``<Keras cache>/datasets/fashion-mnist``."""
     return keras_cache_dir() / "datasets" / "fashion-mnist"
 
 
@@ -77,7 +75,7 @@ def _missing_error(folder: Path, cause: BaseException | None) -> DataMissingErro
     missing = [f for f in FILES if not (folder / f).is_file()]
     lines = [
         "Fashion-MNIST is not in the Keras cache and could not be downloaded"
-        + (f" ({type(cause).__name__}: {cause})" if cause else "")
+        + (f" ({type(cause).__name__}: {str(cause)[:200]})" if cause else "")
         + ".",
         f"Put these {len(FILES)} files into {folder}:",
         *[f"  - {f}" + ("   (missing)" if f in missing else "") for f in FILES],
@@ -88,21 +86,73 @@ def _missing_error(folder: Path, cause: BaseException | None) -> DataMissingErro
     return DataMissingError("\n".join(lines))
 
 
-def _read_raw():
-    import keras
+def _download(folder: Path, name: str) -> None:
+    """Fetch one file into ``folder`` with Keras' downloader (resumable, atomic)."""
+    if not os.access(folder.parent if not folder.exists() else folder, os.W_OK):
+        raise PermissionError(f"{folder} is not writable")
+    keras.utils.get_file(name, origin=ORIGIN + name, cache_dir=str(folder.parent.parent), cache_subdir="datasets/fashion-mnist")
 
-    folder = fashion_mnist_dir()
+
+def read_idx(path: Path, kind: str, count: int) -> np.ndarray:
+    """One gzipped idx file as uint8 (count, 28, 28) images or (count,) labels, checked: the magic number,
+    the announced shape and count, and no byte more or less than announced (the decompression stops there, so
+    a damaged or malicious file cannot make it allocate more)."""
+    magic, shape = _IDX[kind]
+    header_size = 4 + 4 * (1 + len(shape))
+    expected = count * int(np.prod(shape, dtype=np.int64))
     try:
-        return keras.datasets.fashion_mnist.load_data()
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError) as err:
-        if all((folder / f).is_file() for f in FILES):
-            raise DataMissingError(
-                f"Fashion-MNIST files in {folder} could not be read ({type(err).__name__}: {err}); "
-                f"they may be truncated or corrupt. Replace them: {', '.join(FILES)}."
-            ) from err
-        raise _missing_error(folder, err) from err
-    except Exception as err:  # keras.utils.get_file raises a bare Exception on a failed download
-        raise _missing_error(folder, err) from err
+        with gzip.open(path, "rb") as f:
+            header = f.read(header_size)
+            if len(header) != header_size:
+                raise DataMissingError(f"{path} ends inside its idx header: truncated file; replace it")
+            got_magic, *dims = struct.unpack(f">{1 + 1 + len(shape)}I", header)
+            if got_magic != magic or tuple(dims) != (count, *shape):
+                raise DataMissingError(
+                    f"{path} is not Fashion-MNIST's {kind} file: idx magic {got_magic:#x} with shape {tuple(dims)}, "
+                    f"expected magic {magic:#x} with shape {(count, *shape)}"
+                )
+            data = f.read(expected + 1)  # one byte more than announced reveals trailing garbage
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataMissingError(f"{path} could not be read ({type(err).__name__}: {err}); it may be truncated or corrupt. Replace it.") from err
+    if len(data) != expected:
+        raise DataMissingError(f"{path} holds {len(data)} {kind} bytes after its header, expected {expected}: damaged file, replace it")
+    return np.frombuffer(data, np.uint8).reshape(count, *shape)
+
+
+_CACHE: dict = {}
+
+
+def _read_raw():
+    """((x_train, y_train), (x_test, y_test)) uint8, checked; kept in memory per folder and file versions, so
+    a notebook that loads several subsets decompresses the files once."""
+    folder = fashion_mnist_dir()
+    key = (str(folder), tuple((f, (folder / f).stat().st_mtime_ns, (folder / f).stat().st_size) if (folder / f).is_file() else (f,) for f in FILES))
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _read_files(folder)
+    return _CACHE[key]
+
+
+def _read_files(folder: Path):
+    missing = [f for f in FILES if not (folder / f).is_file()]
+    for name in missing:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _download(folder, name)
+        except Exception as err:  # keras.utils.get_file raises a bare Exception on a failed download
+            raise _missing_error(folder, err) from None
+    out = []
+    for split in ("train", "t10k"):
+        n = _COUNTS[split]
+        x = read_idx(folder / f"{split}-images-idx3-ubyte.gz", "images", n)
+        y = read_idx(folder / f"{split}-labels-idx1-ubyte.gz", "labels", n)
+        if y.max() >= NUM_CLASSES:
+            raise DataMissingError(f"{folder / f'{split}-labels-idx1-ubyte.gz'} holds labels up to {y.max()}; Fashion-MNIST's are 0-9")
+        blank = int(np.count_nonzero(x.reshape(n, -1).max(axis=1) == 0))
+        if blank:
+            raise DataMissingError(f"{folder / f'{split}-images-idx3-ubyte.gz'} holds {blank} blank (all-zero) images: not Fashion-MNIST")
+        out.append((x, y))
+    return tuple(out)
 
 
 def scale_images(x, scale: str = "unit") -> np.ndarray:
@@ -118,18 +168,19 @@ def scale_images(x, scale: str = "unit") -> np.ndarray:
 def _subset(x, y, n, rng):
     if n is None or n >= len(x):
         return x, y
-    if n < 1:
-        raise ValueError(f"sample count must be >= 1 or None, got {n}")
     idx = np.sort(rng.permutation(len(x))[:n])
     return x[idx], y[idx]
+
+
+_FROM_PROFILE = object()
 
 
 def load_fashion_mnist(
     scale: str = "unit",
     *,
     profile=None,
-    train_samples: int | None = -1,
-    test_samples: int | None = -1,
+    train_samples: int | None = _FROM_PROFILE,
+    test_samples: int | None = _FROM_PROFILE,
     seed: int = 0,
 ) -> FashionMNIST:
     """Load Fashion-MNIST from the Keras cache (downloading it if missing and possible).
@@ -137,20 +188,22 @@ def load_fashion_mnist(
     Args:
         scale: ``"unit"`` for [0, 1] (classifiers) or ``"tanh"`` for [-1, 1] (GAN generators with tanh).
         profile: a :class:`kit.Profile`; its ``train_samples``/``test_samples`` pick a seeded random subset.
-        train_samples, test_samples: override the profile (``None``: all images).
+        train_samples, test_samples: override the profile: a positive count, or ``None`` for all images.
         seed: seed of the subset choice.
 
     Returns:
         :class:`FashionMNIST` with images float32 (N, 28, 28, 1) and labels int32 (N,).
 
     Raises:
-        DataMissingError: files not cached and not downloadable, or unreadable.
+        DataMissingError: files not cached and not downloadable, or damaged.
     """
     check_choice(scale, SCALES, "scale")
-    if train_samples == -1:
+    if train_samples is _FROM_PROFILE:
         train_samples = profile.train_samples if profile is not None else None
-    if test_samples == -1:
+    if test_samples is _FROM_PROFILE:
         test_samples = profile.test_samples if profile is not None else None
+    train_samples = check_optional_count(train_samples, "train_samples")
+    test_samples = check_optional_count(test_samples, "test_samples")
     (x_train, y_train), (x_test, y_test) = _read_raw()
     rng = np.random.default_rng(seed)
     x_train, y_train = _subset(x_train, y_train, train_samples, rng)

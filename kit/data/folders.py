@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from kit.checks import check_positive_int
+from kit.checks import check_optional_count, check_positive_int
+from kit.imageops import resize
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -32,36 +34,43 @@ def image_files(folder) -> list[Path]:
     return files
 
 
-def read_image(path) -> np.ndarray:
-    """One image file as float32 (H, W, 3) RGB in [0, 1] (grayscale is repeated to 3 channels, alpha dropped)."""
-    from skimage import io
-    from skimage.util import img_as_float32
+MAX_PIXELS = 50_000_000  # about 7000 x 7000: larger files are refused before they are decoded
 
+
+def read_image(path, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """One image file as float32 (H, W, 3) RGB in [0, 1] (grayscale is repeated to 3 channels, alpha dropped,
+    16-bit scaled down). The header is read first: a file announcing more than ``max_pixels`` pixels (a
+    "decompression bomb") is refused before anything is decoded."""
     path = Path(path)
     try:
-        img = io.imread(path)
+        with Image.open(path) as im:  # reads the header only
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageFolderError(f"{path} is {w}x{h} pixels, more than the {max_pixels:,} read at most; resize it first")
+            im.load()
+            img = im.convert("RGB") if im.mode not in ("I;16", "I;16B", "I") else im
+            arr = np.asarray(img)
+    except ImageFolderError:
+        raise
     except Exception as err:
         raise ImageFolderError(f"cannot read image {path}: {type(err).__name__}: {err}") from None
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=-1)
-    if img.ndim != 3 or img.shape[-1] not in (3, 4):
-        raise ImageFolderError(f"{path} is not an RGB or grayscale image (array shape {img.shape})")
-    return img_as_float32(img[..., :3])
+    if arr.ndim == 2:  # 16-bit grayscale
+        arr = np.repeat((arr.astype(np.float32) / 65535.0)[..., None], 3, axis=-1)
+        return np.clip(arr, 0.0, 1.0).astype(np.float32)
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise ImageFolderError(f"{path} is not an RGB or grayscale image (array shape {arr.shape})")
+    return arr.astype(np.float32) / 255.0
 
 
 def _fit(img: np.ndarray, size: int, path: Path, min_size: int) -> np.ndarray:
-    """Centre-crop to a square and resize to ``size`` x ``size`` (antialiased)."""
-    from skimage.transform import resize
-
+    """Centre-crop to a square and resize to ``size`` x ``size`` (area-averaged when shrinking)."""
     h, w = img.shape[:2]
     if min(h, w) < min_size:
         raise ImageFolderError(f"{path} is {w}x{h} pixels, smaller than the {min_size}x{min_size} needed")
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2
     img = img[top : top + s, left : left + s]
-    if s != size:
-        img = resize(img, (size, size), anti_aliasing=s > size, preserve_range=True)
-    return np.clip(img, 0.0, 1.0).astype(np.float32)
+    return resize(img[None], size)[0]
 
 
 def load_image_folder(folder, size: int, *, min_size: int | None = None, limit: int | None = None) -> np.ndarray:
@@ -71,14 +80,14 @@ def load_image_folder(folder, size: int, *, min_size: int | None = None, limit: 
         folder: a directory of image files.
         size: output height = width in pixels.
         min_size: reject images whose shorter side is smaller (default ``size``: no upscaling).
-        limit: read at most this many files (sorted by name).
+        limit: read the first ``limit`` files (sorted by name), a positive integer; None reads them all.
 
     Returns:
         float32 (N, size, size, 3) RGB in [0, 1].
     """
     size = check_positive_int(size, "size")
     min_size = size if min_size is None else check_positive_int(min_size, "min_size")
-    files = image_files(folder)[: limit or None]
+    files = image_files(folder)[: check_optional_count(limit, "limit")]
     return np.stack([_fit(read_image(p), size, p, min_size) for p in files])
 
 
@@ -86,12 +95,15 @@ def load_paired_folder(folder, size: int, *, limit: int | None = None) -> tuple[
     """Side-by-side pairs (pix2pix / edges2shoes layout: input on the left half, target on the right half
     of each file), each half resized to ``size`` x ``size``.
 
+    Args:
+        limit: read the first ``limit`` files (sorted by name), a positive integer; None reads them all.
+
     Returns:
         (inputs, targets), each float32 (N, size, size, 3) RGB in [0, 1].
     """
     size = check_positive_int(size, "size")
     inputs, targets = [], []
-    for p in image_files(folder)[: limit or None]:
+    for p in image_files(folder)[: check_optional_count(limit, "limit")]:
         img = read_image(p)
         h, w = img.shape[:2]
         if w % 2 or abs(w // 2 - h) > max(1, h // 100):

@@ -20,9 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import gaussian_filter
+from skimage.color import hsv2rgb, rgb2hsv
+from skimage.feature import canny
 
 from kit.checks import check_choice, check_images, check_labels, check_positive_int
 from kit.data.fashion_mnist import CLASS_NAMES, NUM_CLASSES, load_fashion_mnist
+from kit.imageops import resize, to_luma
 
 # One colour per class, RGB in [0, 1]. Saturated, distinct hues (the reference report's brown boots and red
 # dresses among them), so a colorizer that gets the class wrong gets the colour visibly wrong.
@@ -73,12 +77,6 @@ def palette_array(palette: dict | None = None) -> np.ndarray:
     return np.array([table[name] for name in CLASS_NAMES], np.float32)
 
 
-def _rgb_to_hsv(rgb):
-    from skimage.color import rgb2hsv
-
-    return rgb2hsv(rgb)
-
-
 def colorize(gray, labels, *, palette: dict | None = None, second_colours: dict | None = None, hue_jitter: float = 0.0,
              brightness_jitter: float = 0.0, seed: int = 0) -> np.ndarray:
     """Colour grayscale garments with their class colour: ``rgb = gray * colour(label)``.
@@ -96,8 +94,6 @@ def colorize(gray, labels, *, palette: dict | None = None, second_colours: dict 
     Returns:
         float32 (N, H, W, 3) in [0, 1].
     """
-    from skimage.color import hsv2rgb
-
     gray = check_images(gray, "gray", channels=(1,))
     labels = check_labels(labels, len(gray))
     for name, j in (("hue_jitter", hue_jitter), ("brightness_jitter", brightness_jitter)):
@@ -111,41 +107,11 @@ def colorize(gray, labels, *, palette: dict | None = None, second_colours: dict 
         for c, rgb in zip(second_colour_classes(second), second.values()):
             colours[(labels == c) & coin] = rgb
     if hue_jitter or brightness_jitter:
-        hsv = _rgb_to_hsv(colours[:, None, :])[:, 0]  # (N, 3)
+        hsv = rgb2hsv(colours[:, None, :])[:, 0]  # (N, 3)
         hsv[:, 0] = (hsv[:, 0] + rng.uniform(-hue_jitter, hue_jitter, len(hsv))) % 1.0
         hsv[:, 2] = np.clip(hsv[:, 2] * rng.uniform(1 - brightness_jitter, 1 + brightness_jitter, len(hsv)), 0, 1)
         colours = hsv2rgb(hsv[:, None, :])[:, 0].astype(np.float32)
     return (gray * colours[:, None, None, :]).astype(np.float32)
-
-
-def to_grayscale(images, size: int | None = None, *, stretch: bool = False) -> np.ndarray:
-    """Luminance (BT.601) of RGB images float32 (N, H, W, 3) in [0, 1] -> (N, size, size, 1) in [0, 1],
-    resized (antialiased) when ``size`` differs: e.g. 64x64 generated colour garments -> 28x28 grayscale for
-    the Fashion-MNIST classifier.
-
-    ``stretch=True`` rescales each image so its brightest pixel is 1. A coloured garment is darker than the
-    grayscale original (a dark-blue trouser's luminance is about 0.35 of it); stretching undoes that, so the
-    classifier sees garments with Fashion-MNIST's contrast."""
-    from kit.metrics.image_quality import to_luma
-
-    x = to_luma(images)
-    if size is not None and x.shape[1:3] != (size, size):
-        x = resize_images(x, size)
-    if stretch:
-        x = x / np.maximum(x.max(axis=(1, 2, 3), keepdims=True), 1e-6)
-    return np.clip(x, 0.0, 1.0).astype(np.float32)
-
-
-def resize_images(images, size: int) -> np.ndarray:
-    """Images float32 (N, H, W, C) in [0, 1] resized to (N, size, size, C) (bilinear up, area down)."""
-    import tensorflow as tf
-
-    x = check_images(images, channels=(1, 3))
-    size = check_positive_int(size, "size")
-    if x.shape[1:3] == (size, size):
-        return x
-    method = "area" if x.shape[1] > size else "bilinear"
-    return np.clip(tf.image.resize(x, (size, size), method=method).numpy(), 0.0, 1.0).astype(np.float32)
 
 
 def sketch(images, *, method: str = "canny", sigma: float = 1.5) -> np.ndarray:
@@ -160,23 +126,17 @@ def sketch(images, *, method: str = "canny", sigma: float = 1.5) -> np.ndarray:
 
     Deterministic: the same images give the same sketches.
     """
-    from kit.metrics.image_quality import to_luma
-
     check_choice(method, SKETCH_METHODS, "sketch method")
     if not 0.3 <= float(sigma) <= 10:
         raise ValueError(f"sigma must lie in [0.3, 10] pixels, got {sigma}")
     lum = to_luma(images)[..., 0].astype(np.float64)
     if method == "canny":
-        from skimage.feature import canny
-
         edges = np.stack([
             canny(img, sigma=sigma, low_threshold=0.7, high_threshold=0.9, use_quantiles=True) if img.max() > 0 else np.zeros_like(img, bool)
             for img in lum
         ])
         out = 1.0 - edges.astype(np.float32)
     else:
-        from scipy.ndimage import gaussian_filter
-
         # XDoG: a sharpened difference of Gaussians, soft-thresholded with tanh (Winnemöller et al., 2012).
         g1 = gaussian_filter(lum, (0, sigma, sigma))
         g2 = gaussian_filter(lum, (0, 1.6 * sigma, 1.6 * sigma))
@@ -223,7 +183,7 @@ def colorization_data(*, train_samples: int | None, test_samples: int | None, si
     """
     out = []
     for i, (x, y) in enumerate(_fashion(train_samples, test_samples, seed)):
-        x = resize_images(x, size)
+        x = resize(check_images(x, channels=(1,)), size)
         rgb = colorize(x, y, palette=palette, second_colours=second_colours, hue_jitter=hue_jitter,
                        brightness_jitter=brightness_jitter, seed=seed + i)
         out.append(PairedSplit(x, rgb, y.astype(np.int32)))

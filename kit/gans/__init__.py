@@ -1,46 +1,38 @@
-"""GANs: ``keras.Model`` subclasses with ``train_step`` overrides, the shared losses, and training with
-sample grids, GIFs and resumable checkpoints."""
+"""GANs shared by several notebooks: the :class:`AdversarialModel` base every two-player model of the course
+extends, the unconditional and class-conditional GANs (notebooks 02-03), pix2pix (04-05), the adversarial
+losses, and training with sample grids, FID tracking and checkpoints that resume exactly."""
 
-from kit.gans.coco import (COCOGAN, STAGES, QNetwork, Stage, cocogan, coordinate_loss, fine_tune_beyond, fit_q_network, fit_stages,
-                           q_network, ttur_optimizers)
-from kit.gans.coco_grid import PatchGrid, merge_patches, seam_score, split_patches
-from kit.gans.losses import LOSSES, GANLoss, get_loss, gradient_penalty
-from kit.gans.models import ACGAN, GAN, AdversarialModel
+from kit.gans.base import AdversarialModel, fixed_latent, image_problems, mixed_precision, wrap_optimizer
+from kit.gans.losses import LOSSES, GANLoss, auxiliary_loss, get_loss, gradient_penalty
+from kit.gans.models import ACGAN, GAN, acgan_discriminator_loss, acgan_generator_loss
 from kit.gans.pix2pix import Pix2Pix, TranslationGrid, pix2pix
-from kit.gans.training import EpochFigure, FIDTracker, GANCheckpoint, SampleGrid, checkpoint_state, fit_gan, generate_many, restore
+from kit.gans.training import EpochFigure, FIDTracker, GANCheckpoint, SampleGrid, check_dataset, checkpoints_for, fit_gan, generate_many, restore
 
 __all__ = [
     "ACGAN",
     "AdversarialModel",
-    "COCOGAN",
     "EpochFigure",
     "FIDTracker",
     "GAN",
     "GANCheckpoint",
     "GANLoss",
     "LOSSES",
-    "PatchGrid",
     "Pix2Pix",
-    "QNetwork",
     "SampleGrid",
-    "Stage",
-    "STAGES",
     "TranslationGrid",
-    "checkpoint_state",
-    "cocogan",
-    "coordinate_loss",
-    "fine_tune_beyond",
+    "acgan_discriminator_loss",
+    "acgan_generator_loss",
+    "auxiliary_loss",
+    "check_dataset",
+    "checkpoints_for",
     "fit_gan",
-    "fit_q_network",
-    "fit_stages",
+    "fixed_latent",
     "generate_many",
     "get_loss",
     "gradient_penalty",
-    "merge_patches",
+    "image_problems",
+    "mixed_precision",
     "pix2pix",
-    "q_network",
     "restore",
-    "seam_score",
-    "split_patches",
-    "ttur_optimizers",
+    "wrap_optimizer",
 ]

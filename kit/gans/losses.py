@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
+import tensorflow as tf
 from keras import ops
 
 from kit.checks import check_choice, check_positive_int
@@ -25,6 +27,12 @@ LOSSES = ("bce", "hinge", "wgan-gp")
 
 def _bce_with_logits(targets, logits):
     return ops.mean(ops.binary_crossentropy(targets, logits, from_logits=True))
+
+
+def auxiliary_loss(labels, logits):
+    """ACGAN's auxiliary classification loss: mean sparse cross-entropy of class ``logits`` (B, C) against int
+    ``labels`` (B,)."""
+    return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, ops.cast(logits, "float32"), from_logits=True))
 
 
 def gradient_penalty(critic_fn, real, fake, alpha):
@@ -39,8 +47,6 @@ def gradient_penalty(critic_fn, real, fake, alpha):
 
     The norm runs over every non-batch axis (H, W and C for images), not just one.
     """
-    import tensorflow as tf
-
     rank = len(real.shape)
     alpha = ops.reshape(ops.cast(alpha, real.dtype), (-1,) + (1,) * (rank - 1))
     x_hat = real + alpha * (ops.cast(fake, real.dtype) - real)

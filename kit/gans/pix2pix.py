@@ -19,11 +19,14 @@ import keras
 import numpy as np
 from keras import ops
 
+import tensorflow as tf
+
 from kit import viz
-from kit.checks import check_images, check_labels, check_positive_int
+from kit.checks import check_images, check_labels, check_number, check_positive_int
+from kit.gans.base import AdversarialModel
 from kit.gans.losses import get_loss
-from kit.gans.models import AdversarialModel
 from kit.gans.training import EpochFigure
+from kit.models.img2img import patchgan_discriminator, unet_generator
 
 
 @keras.saving.register_keras_serializable(package="kit")
@@ -38,13 +41,16 @@ class Pix2Pix(AdversarialModel):
         l1_weight: lambda of the L1 term (100 in pix2pix).
         gan_weight: weight of G's adversarial term; 0 trains an L1-only regressor.
         g_steps: generator updates per discriminator update (1 or 2).
+        generator_loss_fn: your own generator objective ``f(fake_scores, fake, target, *, gan_weight, l1_weight)
+            -> scalar`` (the lab passage of notebook 04) in place of :meth:`generator_loss`'s; ``fake_scores`` is
+            None when ``gan_weight`` is 0.
 
     Metrics: ``d_loss``, ``g_loss`` (total), ``g_adv``, ``l1``, ``d_real`` and ``d_fake`` (mean patch scores);
     only ``g_loss`` and ``l1`` when ``gan_weight=0``.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, loss="bce", l1_weight: float = 100.0,
-                 gan_weight: float = 1.0, g_steps: int = 1, **kwargs):
+                 gan_weight: float = 1.0, g_steps: int = 1, generator_loss_fn=None, **kwargs):
         super().__init__(**kwargs)
         for role, m in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(m, keras.Model):
@@ -56,10 +62,13 @@ class Pix2Pix(AdversarialModel):
         self.gan_loss = get_loss(loss)
         if self.gan_loss.uses_gradient_penalty:
             raise ValueError("Pix2Pix uses 'bce' or 'hinge'; WGAN-GP's penalty is not defined for patch pairs here")
-        if l1_weight < 0 or gan_weight < 0 or (l1_weight == 0 and gan_weight == 0):
-            raise ValueError(f"l1_weight and gan_weight must be >= 0 and not both 0, got {l1_weight}, {gan_weight}")
-        self.l1_weight, self.gan_weight = float(l1_weight), float(gan_weight)
+        self.l1_weight, self.gan_weight = check_number(l1_weight, "l1_weight", low=0.0), check_number(gan_weight, "gan_weight", low=0.0)
+        if self.l1_weight == 0 and self.gan_weight == 0:
+            raise ValueError("l1_weight and gan_weight must not both be 0")
         self.g_steps = check_positive_int(g_steps, "g_steps")
+        if generator_loss_fn is not None and not callable(generator_loss_fn):
+            raise TypeError(f"generator_loss_fn must be a function, got {type(generator_loss_fn).__name__}")
+        self.generator_loss_fn = generator_loss_fn
         shape = generator.inputs[0].shape
         self.condition_shape = tuple(shape[1:])
         self.image_shape = tuple(generator.output_shape[1:])
@@ -113,30 +122,67 @@ class Pix2Pix(AdversarialModel):
         labels = ops.cast(data[2], "int32") if self.conditional else None
         return condition, target, labels
 
-    def train_step(self, data):
-        import tensorflow as tf
+    def check_real_batch(self, batch) -> list[str]:
+        want = 2 + self.conditional
+        if not isinstance(batch, (tuple, list)) or len(batch) != want:
+            return [f"Pix2Pix trains on {'(condition, target, label)' if self.conditional else '(condition, target)'} batches"]
+        problems = []
+        for name, x, shape in (("conditions", batch[0], self.condition_shape), ("targets", batch[1], self.image_shape)):
+            x = np.asarray(x)
+            if not np.issubdtype(x.dtype, np.floating) or tuple(x.shape[1:]) != shape:
+                problems.append(f"{name} must be float (B, {', '.join(map(str, shape))}), got {x.dtype} {x.shape}")
+            elif not np.all(np.isfinite(x)) or x.min() < -1 - 1e-5 or x.max() > 1 + 1e-5:
+                problems.append(f"{name} must be finite and lie in [-1, 1] (PairedSplit.tanh() scales them), got [{x.min():.4g}, {x.max():.4g}]")
+        if self.conditional:
+            labels = np.asarray(batch[2])
+            if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+                problems.append(f"labels must be non-negative int class ids, got {labels.dtype} in [{labels.min()}, {labels.max()}]")
+            else:
+                n = self.generator.get_layer("g_label_embedding").input_dim
+                if labels.max() >= n:
+                    problems.append(f"labels must lie in [0, {n - 1}], got up to {labels.max()}")
+        return problems
 
+    def probe_outputs(self, batch) -> dict:
+        condition, target = batch[0][:8], batch[1][:8]
+        labels = batch[2][:8] if self.conditional else None
+        fake = self.generator(self._g_inputs(condition, labels), training=False)
+        out = {"the generator": fake}
+        if self.gan_weight > 0:
+            out["the discriminator (real pairs)"] = self.discriminator(self._d_inputs(condition, target, labels), training=False)
+            out["the discriminator (generated pairs)"] = self.discriminator(self._d_inputs(condition, fake, labels), training=False)
+        return out
+
+    def generator_loss(self, fake_scores, fake, target):
+        """pix2pix's generator objective: ``gan_weight * adversarial(fake_scores) + l1_weight * |target - fake|``,
+        returned as ``(total, adversarial, l1)``; the adversarial term is 0 (and ``fake_scores`` unused) when
+        ``gan_weight`` is 0. With a ``generator_loss_fn`` the total is that function's."""
+        l1 = ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(fake, "float32")))
+        g_adv = self.gan_loss.generator(fake_scores) if self.gan_weight > 0 else ops.zeros(())
+        if self.generator_loss_fn is not None:
+            total = self.generator_loss_fn(fake_scores, fake, target, gan_weight=self.gan_weight, l1_weight=self.l1_weight)
+            return ops.cast(total, "float32"), g_adv, l1
+        return self.gan_weight * g_adv + self.l1_weight * l1, g_adv, l1
+
+    def train_step(self, data):
         condition, target, labels = self._unpack(data)
         d_loss = real_scores = fake_scores = None
-        if self.gan_weight > 0:
+        if self.gan_weight > 0:  # 1. the PatchGAN learns to tell real from generated pairs, patch by patch
             with tf.GradientTape() as tape:
                 fake = self.generator(self._g_inputs(condition, labels), training=True)
                 real_scores = self.discriminator(self._d_inputs(condition, target, labels), training=True)
                 fake_scores = self.discriminator(self._d_inputs(condition, fake, labels), training=True)
                 d_loss = self.gan_loss.discriminator(real_scores, fake_scores)
-                scaled = self._scaled(self.d_optimizer, d_loss)
-            self._apply(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
-        for _ in range(self.g_steps):
+                scaled = self.scale_loss(self.d_optimizer, d_loss)
+            self.apply_gradients(self.d_optimizer, tape, scaled, self.discriminator)
+        for _ in range(self.g_steps):  # 2. the generator: fool the PatchGAN and stay close to the target (L1)
             with tf.GradientTape() as tape:
                 fake = self.generator(self._g_inputs(condition, labels), training=True)
-                l1 = ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(fake, "float32")))
-                g_adv = ops.zeros(())
-                if self.gan_weight > 0:
-                    g_adv = self.gan_loss.generator(self.discriminator(self._d_inputs(condition, fake, labels), training=True))
-                g_loss = self.gan_weight * g_adv + self.l1_weight * l1
-                scaled = self._scaled(self.g_optimizer, g_loss)
-            self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
-        return self._update(
+                scores = self.discriminator(self._d_inputs(condition, fake, labels), training=True) if self.gan_weight > 0 else None
+                g_loss, g_adv, l1 = self.generator_loss(scores, fake, target)
+                scaled = self.scale_loss(self.g_optimizer, g_loss)
+            self.apply_gradients(self.g_optimizer, tape, scaled, self.generator)
+        return self.track(
             d_loss=d_loss, g_loss=g_loss, g_adv=g_adv if self.gan_weight > 0 else None, l1=l1,
             d_real=None if real_scores is None else ops.mean(real_scores),
             d_fake=None if fake_scores is None else ops.mean(fake_scores),
@@ -181,7 +227,7 @@ class TranslationGrid(EpochFigure):
 
 def pix2pix(condition_shape, out_channels: int = 3, *, num_classes: int | None, jit_compile: bool, base_filters: int = 32,
             l1_weight: float = 100.0, gan_weight: float = 1.0, g_steps: int = 1, learning_rate: float = 2e-4,
-            n_layers: int | None = None, seed: int = 0) -> Pix2Pix:
+            n_layers: int | None = None, seed: int = 0, discriminator: keras.Model | None = None, generator_loss_fn=None) -> Pix2Pix:
     """A compiled :class:`Pix2Pix` with pix2pix's settings: U-Net generator, PatchGAN discriminator
     (``n_layers`` default: 2, a 34x34 receptive field, or 1 for images under 32 pixels), BCE, and Adam
     (``learning_rate``, beta_1 = 0.5) for both players.
@@ -193,14 +239,16 @@ def pix2pix(condition_shape, out_channels: int = 3, *, num_classes: int | None, 
         jit_compile: pass ``profile.jit_compile``.
         gan_weight: 0 for the L1-only baseline.
         seed: seeds the weight initialisation, so two models built with the same seed start identical.
+        discriminator: your own PatchGAN (e.g. the one notebook 05 has you build) instead of
+            :func:`kit.models.patchgan_discriminator`.
+        generator_loss_fn: your own generator objective (see :class:`Pix2Pix`).
     """
-    from kit.models.img2img import patchgan_discriminator, unet_generator
-
     keras.utils.set_random_seed(seed)
     h = tuple(condition_shape)[0]
     n_layers = n_layers or (2 if h >= 32 else 1)
     g = unet_generator(condition_shape, out_channels, num_classes=num_classes, base_filters=base_filters)
-    d = patchgan_discriminator(condition_shape, out_channels, num_classes=num_classes, base_filters=base_filters, n_layers=n_layers)
-    model = Pix2Pix(g, d, l1_weight=l1_weight, gan_weight=gan_weight, g_steps=g_steps)
-    model.compile(keras.optimizers.Adam(learning_rate, beta_1=0.5), keras.optimizers.Adam(learning_rate, beta_1=0.5), jit_compile=jit_compile)
+    d = discriminator or patchgan_discriminator(condition_shape, out_channels, num_classes=num_classes, base_filters=base_filters, n_layers=n_layers)
+    model = Pix2Pix(g, d, l1_weight=l1_weight, gan_weight=gan_weight, g_steps=g_steps, generator_loss_fn=generator_loss_fn)
+    model.compile(g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5), d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                  jit_compile=jit_compile)
     return model

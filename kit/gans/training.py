@@ -1,27 +1,29 @@
-"""Training GANs with ``model.fit``: fixed-seed sample grids, a progress GIF, and checkpoints that survive a
-Colab disconnect or a killed kernel.
+"""Training GANs with ``model.fit``: fixed-seed sample grids, a progress GIF, and checkpoints that keep the last
+good state and resume exactly after a Colab disconnect or a killed kernel.
 
-:func:`fit_gan` is the one call a notebook makes. Given a ``checkpoint_dir`` it restores the last completed
-epoch (generator, discriminator, both optimizers, the noise seed state and the loss history) and continues
-from there, so re-running the same cell after a disconnect picks up where training stopped. On Colab the
-directory can be on Google Drive (``/content/drive/MyDrive/...``) to survive the runtime itself.
+:func:`fit_gan` is the one call a notebook makes. It checks the data before the first step, and given a
+``checkpoint_dir`` it saves every variable of the model and both optimizers (seed generators included), the
+epoch and the history after every epoch (:mod:`kit.checkpoints`), and restores the last one at the start, so
+re-running the same cell after a disconnect picks up where training stopped and ends exactly where an
+uninterrupted run would have. Checkpoints are kept per training recipe: change the loss, a learning rate or
+the data and training starts afresh in a new folder, saying what changed. With :func:`kit.colab.persist` the
+folder is on Google Drive and survives the runtime itself.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from kit import viz
-from kit.callbacks import EpochTimer, NaNGuard
+from kit.callbacks import EpochTimer, NaNGuard, NonFiniteLossError, tensorboard
+from kit.checkpoints import Checkpoints, UnhealthyStateError, collect_variables, finite_state, restore_variables
 from kit.checks import check_positive_int
-
-WEIGHTS = "gan.weights.h5"
-STATE = "state.json"
+from kit.data.pipeline import EpochOrder, dataset_info
+from kit.gans.base import AdversarialModel, fixed_latent
+from kit.metrics import frechet_distance, kernel_inception_distance
 
 
 class EpochFigure(keras.callbacks.Callback):
@@ -48,9 +50,7 @@ class EpochFigure(keras.callbacks.Callback):
         fig.savefig(path)
         self.frames.append(path)
         if self.show:
-            import matplotlib.pyplot as plt
-
-            plt.show()
+            viz.show(fig)
         viz.close(fig)
 
 
@@ -70,7 +70,7 @@ class SampleGrid(EpochFigure):
 
     def grid(self):
         """The fixed-seed samples, float32 (n, H, W, C) in [-1, 1]."""
-        z = np.random.default_rng(self.seed).standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
+        z = fixed_latent(self.model, self.n, self.seed)
         return self.model.generate(z) if self.labels is None else self.model.generate(z, self.labels)
 
     def figure(self, epoch):
@@ -78,79 +78,138 @@ class SampleGrid(EpochFigure):
                               name=f"{self.directory.name}_epoch_{epoch:03d}", show=False)
 
 
-class GANCheckpoint(keras.callbacks.Callback):
-    """Saves the whole GAN (both networks, both optimizers, seed state, metrics) and the epoch count after
-    every epoch, atomically: a kill mid-save leaves the previous checkpoint intact."""
+def _first_batch(dataset):
+    try:
+        return next(iter(dataset.take(1)))
+    except StopIteration:
+        info = dataset_info(dataset)
+        more = f" ({info['examples']} examples in batches of {info['batch_size']})" if info else ""
+        raise ValueError(f"the dataset yields no batches{more}: use more data or a smaller batch_size") from None
 
-    def __init__(self, directory, history: dict | None = None):
+
+def check_dataset(gan: AdversarialModel, dataset):
+    """Check the training data before the first step: at least one batch, and a first batch that ``gan``
+    accepts (dtype, shape, value range, labels). Returns that batch. Raises ValueError saying what is wrong."""
+    info = dataset_info(dataset)
+    if info is not None:
+        if info["batches"] < 1:
+            raise ValueError(f"the dataset yields no batches ({info['examples']} examples in batches of {info['batch_size']}, "
+                             "drop_remainder=True): use more data or a smaller batch_size")
+        lr = info.get("label_range")
+        if isinstance(gan, AdversarialModel) and hasattr(gan, "num_classes") and lr is not None and (lr[0] < 0 or lr[1] >= gan.num_classes):
+            raise ValueError(f"labels must lie in [0, {gan.num_classes - 1}], the dataset holds [{lr[0]}, {lr[1]}]")
+    batch = _first_batch(dataset)
+    problems = gan.check_real_batch(batch)
+    if problems:
+        raise ValueError("the training data does not fit the model: " + "; ".join(problems))
+    return batch
+
+
+class GANCheckpoint(keras.callbacks.Callback):
+    """After every epoch: check the model's health on a fixed real batch (:meth:`AdversarialModel.health_problems`)
+    and, if it is healthy, save a checkpoint (:class:`kit.checkpoints.Checkpoints`); if not, restore the last good
+    checkpoint into the model and raise :class:`kit.checkpoints.UnhealthyStateError`, leaving the good one on
+    disk."""
+
+    def __init__(self, checkpoints: Checkpoints, probe_batch, history: dict | None = None, data_state: dict | None = None):
         super().__init__()
-        self.directory = Path(directory)
+        self.checkpoints, self.probe_batch = checkpoints, probe_batch
         self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.data_state = data_state or {}
+
+    def restore_last_good(self) -> str:
+        epochs = self.checkpoints.epochs()
+        if not epochs:
+            return "There is no earlier checkpoint; the model in memory keeps its diverged weights."
+        state, arrays = self.checkpoints.load()
+        restore_variables(self.model, self.model.optimizers(), arrays, self.checkpoints.folder(state["epoch"]))
+        return f"The model in memory was restored to the last good checkpoint (epoch {state['epoch']}), which stays on disk."
 
     def on_epoch_end(self, epoch, logs=None):
-        self.directory.mkdir(parents=True, exist_ok=True)
+        arrays = collect_variables(self.model, self.model.optimizers())
+        problems = [f"non-finite values in {', '.join(finite_state(arrays)[:4])}"] if finite_state(arrays) else []
+        problems = problems or self.model.health_problems(self.probe_batch)
+        if problems:
+            self.model.stop_training = True
+            raise UnhealthyStateError(f"training diverged in epoch {epoch + 1}: {'; '.join(problems)}. Not saved. "
+                                      f"{self.restore_last_good()} Lower the learning rate or check the data.")
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
-        tmp = self.directory / ("tmp-" + WEIGHTS)
-        self.model.save_weights(tmp)
-        os.replace(tmp, self.directory / WEIGHTS)
-        state_tmp = self.directory / (STATE + ".tmp")
-        state_tmp.write_text(json.dumps({"epoch": epoch + 1, "history": self.history}))
-        os.replace(state_tmp, self.directory / STATE)
+        self.checkpoints.save(epoch + 1, arrays, {"history": self.history, "data": self.data_state})
 
 
-def checkpoint_state(directory) -> dict | None:
-    """``{"epoch": completed epochs, "history": {...}}`` of the checkpoint in ``directory``, or None."""
-    path = Path(directory) / STATE
-    if not path.exists() or not (Path(directory) / WEIGHTS).exists():
-        return None
-    return json.loads(path.read_text())
+def checkpoints_for(gan: AdversarialModel, dataset, checkpoint_dir, *, profile_name: str | None = None) -> Checkpoints:
+    """The :class:`kit.checkpoints.Checkpoints` of ``gan`` trained on ``dataset`` under ``checkpoint_dir``:
+    the recipe is the model's :meth:`~AdversarialModel.recipe`, the data's fingerprint and batch size, and the
+    profile."""
+    recipe = dict(gan.recipe())
+    info = dataset_info(dataset)
+    if info is not None:
+        recipe.update({"data": info["fingerprint"], "data.examples": info["examples"], "data.batch_size": info["batch_size"],
+                       "data.seed": info["seed"], "data.shuffle": info["shuffle"]})
+    else:
+        recipe["data"] = str(dataset.element_spec)
+    if profile_name is not None:
+        recipe["profile"] = profile_name
+    return Checkpoints(checkpoint_dir, recipe)
 
 
-def restore(gan, directory) -> int:
-    """Load the checkpoint in ``directory`` into a compiled ``gan``; returns the completed epochs (0: none)."""
-    state = checkpoint_state(directory)
-    if state is None:
-        return 0
-    if not hasattr(gan, "g_optimizer"):
-        raise RuntimeError("compile the GAN (with its optimizers) before restoring a checkpoint into it")
-    gan.build_optimizers()  # load_weights restores optimizer slots only into built optimizers
-    try:
-        gan.load_weights(Path(directory) / WEIGHTS)
-    except ValueError as e:  # Keras lists every layer whose variables did not match
-        raise ValueError(
-            f"the checkpoint in {Path(directory).resolve()} was saved by a different model (changed layers or sizes), "
-            f"so training cannot resume from it: delete that folder (or `make clean`) to start afresh. Keras said: {str(e)[:300]}"
-        ) from e
-    return int(state["epoch"])
+def restore(gan: AdversarialModel, checkpoints: Checkpoints) -> tuple[int, dict]:
+    """Load the newest checkpoint into a compiled ``gan``; returns ``(completed epochs, history)``, (0, {})
+    when there is none."""
+    if not checkpoints.epochs():
+        return 0, {}
+    state, arrays = checkpoints.load()
+    restore_variables(gan, gan.optimizers(), arrays, checkpoints.folder(state["epoch"]))
+    return int(state["epoch"]), state.get("history", {})
 
 
-def fit_gan(gan, dataset, *, epochs: int, checkpoint_dir=None, callbacks=(), verbose="auto") -> dict:
+def fit_gan(gan, dataset, *, epochs: int, checkpoint_dir=None, callbacks=(), verbose="auto", profile_name: str | None = None,
+            log_dir=None) -> dict:
     """Train a compiled GAN for ``epochs`` epochs in total with ``model.fit``, resuming from
-    ``checkpoint_dir`` when it holds a checkpoint.
+    ``checkpoint_dir`` when it holds a checkpoint of the same recipe.
 
     Args:
-        gan: a compiled :class:`~kit.gans.GAN` or :class:`~kit.gans.ACGAN`.
+        gan: a compiled :class:`~kit.gans.base.AdversarialModel` (``GAN``, ``ACGAN``, ``Pix2Pix``, ``COCOGAN``
+            or your own subclass).
         dataset: ``tf.data`` of real images float32 NHWC in [-1, 1] (or ``(images, labels)`` for ACGAN),
-            batched with ``drop_remainder=True``.
+            batched with ``drop_remainder=True``; made with :func:`kit.data.make_dataset` for an exact resume.
         epochs: total epochs (from the run profile); a resumed run trains only the missing ones.
-        checkpoint_dir: folder for the checkpoint (local or a mounted Google Drive); None: no checkpoints.
+        checkpoint_dir: folder for this model's checkpoints (e.g. ``kit.paths.checkpoint_root() / "02_dcgan"``);
+            None: no checkpoints.
+        profile_name: recorded in the recipe (a checkpoint of another profile is not resumed).
+        log_dir: a folder for TensorBoard (e.g. ``kit.paths.log_root() / "02_dcgan"``): every loss per epoch and
+            the generator's images from a fixed input; None: no logs.
 
     Returns:
-        The loss history of the whole run, ``{metric: [one value per epoch]}``, resumed epochs included.
+        The history of the whole run, ``{metric: [one value per epoch]}``, resumed epochs included.
+
+    Raises:
+        ValueError: data the model cannot train on (checked on the first batch before training).
+        kit.callbacks.NonFiniteLossError / kit.checkpoints.UnhealthyStateError: training diverged; the last
+            good checkpoint stays on disk and is restored into the model.
     """
     epochs = check_positive_int(epochs, "epochs")
-    done, history = 0, {}
+    if not isinstance(gan, AdversarialModel):
+        raise TypeError(f"fit_gan trains a kit.gans.AdversarialModel (GAN, ACGAN, Pix2Pix, COCOGAN or a subclass), got {type(gan).__name__}")
+    gan.optimizers()  # compiled?
+    probe = check_dataset(gan, dataset)
+    done, history, extra = 0, {}, []
     if checkpoint_dir is not None:
-        done = restore(gan, checkpoint_dir)
-        history = (checkpoint_state(checkpoint_dir) or {}).get("history", {})
+        ckpts = checkpoints_for(gan, dataset, checkpoint_dir, profile_name=profile_name)
+        note = ckpts.explain_fresh_start()
+        if note:
+            print(note)
+        done, history = restore(gan, ckpts)
         if done:
-            print(f"Resuming from {checkpoint_dir}: {done} of {epochs} epochs already done")
+            print(f"Resuming from {ckpts.folder(done)}: {done} of {epochs} epochs already done")
+        extra = [GANCheckpoint(ckpts, probe, history, {"epoch_order": "seed and epoch index (kit.data.make_dataset)"})]
     if done >= epochs:
         return history
-    extra = [GANCheckpoint(checkpoint_dir, history)] if checkpoint_dir is not None else []
+    guard = NaNGuard(restore=extra[0].restore_last_good if extra else None)
+    logs = tensorboard(log_dir, lambda model: model.probe_outputs(probe)["the generator"])
     h = gan.fit(dataset, epochs=epochs, initial_epoch=done, verbose=verbose, shuffle=False,
-                callbacks=[EpochTimer(), NaNGuard(), *callbacks, *extra])
+                callbacks=[EpochOrder(dataset), EpochTimer(), guard, *callbacks, *logs, *extra])
     if extra:
         return extra[0].history
     return {k: [float(v) for v in vs] for k, vs in h.history.items()}
@@ -161,22 +220,20 @@ class FIDTracker(keras.callbacks.Callback):
     the logs (``fid``, ``kid``) and so to the history: the curve that says whether training helps.
 
     Args:
-        extractor: a feature extractor taking images in [-1, 1] (e.g. ``kit.metrics.ClassifierFeatures``).
+        extractor: a feature extractor taking images in [-1, 1] (e.g. ``kit.judge.classifier_features()``).
         real_images: float32 NHWC in [-1, 1]; ``n`` of them are compared with ``n`` generated images.
         labels: for conditional models, the labels to generate (e.g. the real images' labels).
     """
 
     def __init__(self, extractor, real_images, *, n: int, labels=None, every: int = 1, seed: int = 99):
         super().__init__()
-        self.extractor, self.n, self.every, self.seed = extractor, check_positive_int(n, "n"), every, seed
+        self.extractor, self.n, self.every, self.seed = extractor, check_positive_int(n, "n"), check_positive_int(every, "every"), seed
         self.real_features = extractor(real_images[: self.n])
         self.labels = None if labels is None else np.asarray(labels[: self.n], np.int32)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or logs is None:
             return
-        from kit.metrics import frechet_distance, kernel_inception_distance
-
         fake = generate_many(self.model, len(self.real_features), labels=self.labels, seed=self.seed)
         ff = self.extractor(fake)
         logs["fid"] = frechet_distance(self.real_features, ff)
@@ -187,7 +244,10 @@ def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 
     """``n`` generated images float32 NHWC in [-1, 1], in batches, from seeded z (and ``labels`` (n,) for a
     conditional GAN). ``generate_kwargs`` go to ``gan.generate`` (e.g. ``average=False`` for a COCO-GAN)."""
     n = check_positive_int(n, "n")
+    batch_size = check_positive_int(batch_size, "batch_size")
     z = np.random.default_rng(seed).standard_normal((n, gan.latent_dim)).astype(np.float32)
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"labels must hold one class per image: {n} images, got {len(labels)} labels")
     out = []
     for i in range(0, n, batch_size):
         if labels is None:
@@ -195,3 +255,7 @@ def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 
         else:
             out.append(gan.generate(z[i : i + batch_size], np.asarray(labels)[i : i + batch_size], **generate_kwargs))
     return np.concatenate(out)
+
+
+__all__ = ["EpochFigure", "FIDTracker", "GANCheckpoint", "NonFiniteLossError", "SampleGrid", "check_dataset", "checkpoints_for",
+           "fit_gan", "generate_many", "restore"]

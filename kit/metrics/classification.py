@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import weakref
+
+import numpy as np
+import tensorflow as tf
 
 from kit.checks import as_array, check_images, check_labels
 
@@ -20,8 +21,6 @@ def predict_logits(model, images, batch_size: int = 512) -> np.ndarray:
     x = check_images(images, channels=None, value_range=None)
     fn = _LOGIT_FNS.get(model)
     if fn is None:
-        import tensorflow as tf
-
         fn = _LOGIT_FNS[model] = tf.function(lambda xb: model(xb, training=False), reduce_retracing=True)
     return np.concatenate([np.asarray(fn(x[i : i + batch_size])) for i in range(0, len(x), batch_size)], axis=0)
 

@@ -1,17 +1,18 @@
-"""Distances between image distributions, computed on feature vectors (N, D): FID, KID, and the
-classifier-based Inception-Score-style number for class-conditional generators."""
+"""Distances between image distributions, computed on a judge network's feature vectors (N, D): FID and KID;
+and the Inception Score, computed on its class probabilities (N, C)."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
+from scipy import linalg
 
-from kit.checks import as_array, check_positive_int
+from kit.checks import as_array, check_finite, check_positive_int
 
 
 def _features(f, name):
-    f = as_array(f, name).astype(np.float64)
+    f = check_finite(f, name).astype(np.float64)
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"{name} must be (N, D) feature vectors with N >= 2, got shape {f.shape}")
     return f
@@ -24,8 +25,6 @@ def frechet_distance(features_a, features_b) -> float:
     ``||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``. Biased by sample size: compare values
     computed with the same N, and always next to the real-vs-real value.
     """
-    from scipy import linalg
-
     a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"feature sizes differ: {a.shape[1]} vs {b.shape[1]}")
@@ -59,13 +58,26 @@ def kernel_inception_distance(features_a, features_b, *, subsets: int = 10, subs
     return float(np.mean(values)), float(np.std(values))
 
 
-def classifier_score(probs) -> float:
-    """Inception-Score-style number from a classifier's probabilities (N, C) on generated images:
-    ``exp(E_x KL(p(y|x) || p(y)))``. Between 1 (every image looks the same) and C (every image confidently
-    one class, all classes equally often)."""
-    p = as_array(probs, "probabilities").astype(np.float64)
-    if p.ndim != 2:
-        raise ValueError(f"probabilities must be (N, C), got shape {p.shape}")
-    p = np.clip(p, 1e-12, 1.0)
-    marginal = p.mean(axis=0, keepdims=True)
-    return float(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1))))
+def inception_score(probabilities, *, splits: int = 10) -> tuple[float, float]:
+    """Inception Score (Salimans et al., 2016) from a judge's class probabilities (N, C) on generated images:
+    ``exp(E_x KL(p(y|x) || p(y)))`` with p(y) the mean prediction, computed on ``splits`` equal parts of the
+    images and returned as ``(mean, std)`` over them (the published protocol uses 10 splits of 50,000).
+
+    It lies between 1 (every image gets the same prediction, or none is confident) and C (every image
+    confidently one class, all classes equally often). With InceptionV3's ImageNet probabilities it is "the"
+    Inception Score; with the Fashion-MNIST judge it is the classifier Inception Score (at most 10)."""
+    p = as_array(probabilities, "probabilities").astype(np.float64)
+    splits = check_positive_int(splits, "splits")
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise ValueError(f"probabilities must be (N, C) with C >= 2 classes, got shape {p.shape}")
+    if len(p) < splits:
+        raise ValueError(f"{len(p)} images cannot be cut into {splits} splits")
+    if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("probabilities must be finite rows in [0, 1] that sum to 1 (softmax outputs, not logits)")
+    scores = []
+    for part in np.array_split(p, splits):
+        marginal = part.mean(axis=0, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(part > 0, part * (np.log(part) - np.log(marginal)), 0.0).sum(axis=1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))

@@ -1,66 +1,24 @@
-"""Feature extractors for FID/KID, and the independent Fashion-MNIST classifier that judges generated images.
+"""Feature extractors for FID/KID and the Inception Score: wrappers around a model you pass in (the judge
+networks themselves are built and cached by :mod:`kit.judge`).
 
-Extractors take images float32 NHWC in [-1, 1] (the GAN convention) and return feature vectors (N, D).
+Extractors take images float32 NHWC in [-1, 1] (the GAN convention) and return feature vectors (N, D), and
+class probabilities (N, C) for the Inception Score.
 
-- :func:`fashion_classifier`: notebook 01's improved CNN trained on real Fashion-MNIST, cached as a
-  ``.keras`` artifact (trained automatically when absent). Offline, so it works everywhere.
-- :class:`ClassifierFeatures`: its penultimate ("features") layer, 256-d: "classifier FID".
-- :func:`inception_features`: InceptionV3 pool features (2048-d), the standard FID, when its ImageNet
-  weights can be loaded (Colab); None otherwise.
+- :class:`ClassifierFeatures`: a classifier's penultimate ("features") layer, e.g. notebook 01's improved CNN
+  (256-d): "classifier FID".
+- :class:`InceptionFeatures`: InceptionV3 pool features (2048-d), the standard FID, and its ImageNet class
+  probabilities for the standard Inception Score.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kit.checks import check_images
-from kit.data import keras_cache_dir, load_fashion_mnist
-from kit.metrics.classification import accuracy, predict_logits
+from kit.metrics.classification import predict_logits, predict_proba
 from kit.metrics.distribution import frechet_distance, kernel_inception_distance
-
-
-def artifact_dir() -> Path:
-    """Where trained artifacts are cached: ``<Keras cache>/kit-artifacts`` (``data/keras`` under make)."""
-    return keras_cache_dir() / "kit-artifacts"
-
-
-def _classifier_path(profile) -> Path:
-    return artifact_dir() / f"fashion_classifier_{profile.name}.keras"
-
-
-def save_fashion_classifier(model: keras.Model, profile, test_accuracy: float | None = None) -> Path:
-    """Cache ``model`` (an improved CNN trained on real data) as the course's feature classifier for
-    ``profile``; later notebooks load it with :func:`fashion_classifier`."""
-    if model.name != "improved_cnn":
-        raise ValueError(f"the feature classifier must be an improved_cnn, got {model.name!r}")
-    path = _classifier_path(profile)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    path.with_suffix(".json").write_text(json.dumps({"profile": profile.name, "test_accuracy": test_accuracy}))
-    return path
-
-
-def fashion_classifier(profile=None, *, verbose: int | str = 2) -> keras.Model:
-    """The independent Fashion-MNIST classifier for ``profile`` (default: the active one), loaded from its
-    cached artifact, or trained on real data with the profile's settings and cached when absent."""
-    import kit
-    from kit.models import build_classifier
-    from kit.training import fit_classifier
-
-    profile = profile or kit.profile()
-    path = _classifier_path(profile)
-    if path.exists():
-        return keras.saving.load_model(path)
-    print(f"No cached feature classifier for the {profile.name} profile: training one on real Fashion-MNIST ({path})")
-    data = load_fashion_mnist(profile=profile, seed=123)
-    model = build_classifier("improved_cnn", jit_compile=profile.jit_compile)
-    fit_classifier(model, data.x_train, data.y_train, epochs=profile.improved_epochs, batch_size=profile.batch_size, verbose=verbose)
-    save_fashion_classifier(model, profile, accuracy(model, data.x_test, data.y_test))
-    return model
 
 
 def _unit(images) -> np.ndarray:
@@ -69,57 +27,74 @@ def _unit(images) -> np.ndarray:
 
 
 class ClassifierFeatures:
-    """Penultimate-layer features of a classifier with a ``"features"`` layer; images in [-1, 1]."""
+    """Penultimate-layer features of a classifier with a ``"features"`` layer taking images in [0, 1];
+    call it with images in [-1, 1]."""
 
     def __init__(self, classifier: keras.Model):
+        if not isinstance(classifier, keras.Model):
+            raise TypeError(f"classifier must be a keras.Model, got {type(classifier).__name__}")
+        try:
+            features = classifier.get_layer("features")
+        except ValueError:
+            raise ValueError(f"classifier {classifier.name!r} has no layer named 'features' (its penultimate layer)") from None
         self.classifier = classifier
-        self.model = keras.Model(classifier.input, classifier.get_layer("features").output)
+        self.model = keras.Model(classifier.input, features.output)
         self.name = "classifier"
 
     def __call__(self, images, batch_size: int = 512) -> np.ndarray:
-        x = _unit(images)
-        return predict_logits(self.model, x, batch_size)
+        return predict_logits(self.model, _unit(images), batch_size)
 
     def probabilities(self, images) -> np.ndarray:
         """Class probabilities (N, C) of the classifier for images in [-1, 1]."""
-        from kit.metrics.classification import predict_proba
-
         return predict_proba(self.classifier, _unit(images))
 
 
 class InceptionFeatures:
-    """InceptionV3 (ImageNet) global-average-pool features, 2048-d. Grayscale is repeated to 3 channels and
-    images are resized to 299x299 with bilinear antialiased interpolation *before* the [-1, 1] scaling
-    InceptionV3 expects, as the reference FID implementation does."""
+    """InceptionV3 (ImageNet) global-average-pool features, 2048-d, and (given the full network with its top)
+    ImageNet class probabilities. Grayscale is repeated to 3 channels and images are resized to 299x299 with
+    bilinear antialiased interpolation *before* the [-1, 1] scaling InceptionV3 expects, as the reference FID
+    implementation does.
+
+    Args:
+        model: InceptionV3 with ``include_top=True`` (features are read from its ``avg_pool`` layer) or
+            ``include_top=False, pooling="avg"`` (features only; :meth:`probabilities` then raises).
+    """
 
     def __init__(self, model: keras.Model):
-        self.model = model
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        self.classifier = None
+        if model.output_shape[-1] == 1000:
+            self.classifier = model
+            self.model = keras.Model(model.input, [model.get_layer("avg_pool").output, model.output])
+        else:
+            self.model = model
         self.name = "inception"
 
-    def __call__(self, images, batch_size: int = 64) -> np.ndarray:
-        import tensorflow as tf
-
+    def _run(self, images, batch_size: int):
         x = check_images(images, channels=(1, 3), value_range=(-1.0, 1.0))
-        out = []
+        feats, probs = [], []
         for i in range(0, len(x), batch_size):
             b = tf.convert_to_tensor(x[i : i + batch_size])
             if b.shape[-1] == 1:
                 b = tf.repeat(b, 3, axis=-1)
             b = tf.image.resize((b + 1.0) * 127.5, (299, 299), method="bilinear", antialias=True)
-            b = keras.applications.inception_v3.preprocess_input(b)
-            out.append(np.asarray(self.model(b, training=False)))
-        return np.concatenate(out)
+            out = self.model(keras.applications.inception_v3.preprocess_input(b), training=False)
+            if isinstance(out, (list, tuple)):
+                feats.append(np.asarray(out[0]))
+                probs.append(np.asarray(out[1]))
+            else:
+                feats.append(np.asarray(out))
+        return np.concatenate(feats), (np.concatenate(probs) if probs else None)
 
+    def __call__(self, images, batch_size: int = 64) -> np.ndarray:
+        return self._run(images, batch_size)[0]
 
-def inception_features() -> InceptionFeatures | None:
-    """InceptionV3 features if its ImageNet weights are cached or downloadable; None (with a printed
-    reason) offline, so notebooks report Inception FID where they can and say plainly where they cannot."""
-    try:
-        model = keras.applications.InceptionV3(include_top=False, pooling="avg", weights="imagenet", input_shape=(299, 299, 3))
-    except Exception as err:  # no network and no cached weights
-        print(f"InceptionV3 weights unavailable ({type(err).__name__}); Inception FID/KID skipped, classifier FID still reported.")
-        return None
-    return InceptionFeatures(model)
+    def probabilities(self, images, batch_size: int = 64) -> np.ndarray:
+        """ImageNet class probabilities (N, 1000), for the Inception Score."""
+        if self.classifier is None:
+            raise ValueError("this InceptionV3 has no classification top: build it with include_top=True for probabilities")
+        return self._run(images, batch_size)[1]
 
 
 def fid_kid(real_images, fake_images, extractor, *, kid_subsets: int = 10) -> dict:

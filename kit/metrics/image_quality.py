@@ -3,8 +3,10 @@
 Inputs are images float32 NHWC in [0, 1] (convert GAN outputs with ``(x + 1) / 2``); every function returns
 one value per image (N,) unless it says otherwise, so callers can average, split by class, or report a spread.
 
-- :func:`psnr`, :func:`ssim`: against a reference image, on RGB or on luma Y (``on="y"``), as the
-  super-resolution literature reports them.
+- :func:`psnr`, :func:`ssim`: against a reference image, on RGB or on Y (``on="y"``): the Y channel of BT.601
+  YCbCr in studio swing ([16, 235] / 255), with ``crop_border`` pixels cut from every side first, the
+  convention of the super-resolution literature (BasicSR's ``calculate_psnr(..., crop_border=4,
+  test_y_channel=True)`` for 4x models).
 - :func:`colourfulness`: Hasler & Süsstrunk's colourfulness, the number that shows an L1-only colorizer's
   desaturated "sepia" outputs.
 - :func:`lab_error`, :func:`hue_error`: colour distances in CIELAB and in hue angle.
@@ -14,11 +16,12 @@ one value per image (N,) unless it says otherwise, so callers can average, split
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
+from scipy import ndimage
+from skimage.color import rgb2hsv, rgb2lab
 
 from kit.checks import check_choice, check_images
-
-# ITU-R BT.601 luma weights, as used by PSNR-Y / SSIM-Y in the super-resolution literature.
-_Y_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
+from kit.imageops import to_luma, to_ycbcr_y
 
 
 def _pair(a, b, name_a: str, name_b: str, channels=(1, 3)):
@@ -29,44 +32,45 @@ def _pair(a, b, name_a: str, name_b: str, channels=(1, 3)):
     return a, b
 
 
-def to_luma(images) -> np.ndarray:
-    """Luma Y (BT.601) of RGB images float32 (N, H, W, 3) in [0, 1] -> (N, H, W, 1) in [0, 1];
-    single-channel images are returned unchanged."""
-    x = check_images(images, channels=(1, 3), value_range=(0.0, 1.0))
-    if x.shape[-1] == 1:
-        return x
-    return (x @ _Y_WEIGHTS)[..., None].astype(np.float32)
-
-
-def _select(a, b, on: str):
+def _select(a, b, on: str, crop_border: int):
     check_choice(on, ("rgb", "y"), "channel space (on=)")
-    return (to_luma(a), to_luma(b)) if on == "y" else (a, b)
+    if isinstance(crop_border, bool) or not isinstance(crop_border, (int, np.integer)) or crop_border < 0:
+        raise ValueError(f"crop_border must be an integer >= 0, got {crop_border!r}")
+    if 2 * crop_border >= min(a.shape[1:3]):
+        raise ValueError(f"crop_border {crop_border} leaves nothing of {a.shape[1]}x{a.shape[2]} images")
+    if crop_border:
+        a, b = (x[:, crop_border:-crop_border, crop_border:-crop_border] for x in (a, b))
+    if on == "y" and a.shape[-1] == 3:
+        return to_ycbcr_y(a), to_ycbcr_y(b)
+    return a, b
 
 
-def psnr(images, reference, *, on: str = "rgb") -> np.ndarray:
+def psnr(images, reference, *, on: str = "rgb", crop_border: int = 0) -> np.ndarray:
     """Peak signal-to-noise ratio in dB, per image (N,): ``10 log10(1 / MSE)`` for images in [0, 1].
 
     Args:
         images, reference: float32 NHWC in [0, 1], same shape, 1 or 3 channels.
-        on: ``"rgb"`` (all channels) or ``"y"`` (BT.601 luma only).
+        on: ``"rgb"`` (all channels) or ``"y"`` (the Y of BT.601 YCbCr, studio swing; single-channel images
+            are used as they are).
+        crop_border: pixels cut from every side before measuring (the scale factor, by the super-resolution
+            convention).
 
     Identical images give ``inf``.
     """
-    a, b = _select(*_pair(images, reference, "images", "reference"), on)
+    a, b = _select(*_pair(images, reference, "images", "reference"), on, crop_border)
     mse = np.mean((a.astype(np.float64) - b) ** 2, axis=(1, 2, 3))
     with np.errstate(divide="ignore"):
         return (10.0 * np.log10(1.0 / mse)).astype(np.float32)
 
 
-def ssim(images, reference, *, on: str = "rgb") -> np.ndarray:
+def ssim(images, reference, *, on: str = "rgb", crop_border: int = 0) -> np.ndarray:
     """Structural similarity per image (N,), in [-1, 1] (1: identical), with the standard 11x11 Gaussian
-    window (sigma 1.5), K1 = 0.01, K2 = 0.03, averaged over channels (``tf.image.ssim``).
+    window (sigma 1.5), K1 = 0.01, K2 = 0.03, averaged over channels (``tf.image.ssim``); ``on`` and
+    ``crop_border`` as in :func:`psnr`.
 
-    Images smaller than 11x11 are rejected: the window would not fit.
+    Images smaller than 11x11 (after cropping) are rejected: the window would not fit.
     """
-    import tensorflow as tf
-
-    a, b = _select(*_pair(images, reference, "images", "reference"), on)
+    a, b = _select(*_pair(images, reference, "images", "reference"), on, crop_border)
     if min(a.shape[1:3]) < 11:
         raise ValueError(f"SSIM needs images of at least 11x11 pixels (its window), got {a.shape[1]}x{a.shape[2]}")
     return tf.image.ssim(tf.constant(a), tf.constant(b), max_val=1.0).numpy().astype(np.float32)
@@ -99,8 +103,6 @@ def _mask(reference, mask):
 def lab_error(images, reference, *, mask=None) -> np.ndarray:
     """Mean CIELAB colour difference (Delta E 1976, Euclidean in L*a*b*) per image (N,), over the pixels where
     ``mask`` (N, H, W) is True (default: all). About 2.3 is a just-noticeable difference."""
-    from skimage.color import rgb2lab
-
     a, b = _pair(images, reference, "images", "reference", channels=(3,))
     m = _mask(b, mask)
     d = np.linalg.norm(rgb2lab(a) - rgb2lab(b), axis=-1)
@@ -110,8 +112,6 @@ def lab_error(images, reference, *, mask=None) -> np.ndarray:
 def hue_error(images, reference, *, mask=None) -> np.ndarray:
     """Mean absolute hue difference in degrees (0-180) per image (N,), over the pixels where ``mask`` is True.
     Hue is undefined for grays: restrict ``mask`` to coloured pixels of the reference."""
-    from skimage.color import rgb2hsv
-
     a, b = _pair(images, reference, "images", "reference", channels=(3,))
     m = _mask(b, mask)
     d = np.abs(rgb2hsv(a)[..., 0] - rgb2hsv(b)[..., 0])
@@ -124,3 +124,12 @@ def mean_channel_error(images, reference) -> np.ndarray:
     (e.g. the reference report's reddish tint) is a clearly non-zero entry."""
     a, b = _pair(images, reference, "images", "reference")
     return (a.astype(np.float64) - b).mean(axis=(0, 1, 2)).astype(np.float32)
+
+
+def sharpness(images) -> np.ndarray:
+    """Variance of the Laplacian of each image's luma, per image (N,), for images float32 NHWC in [0, 1] (luma
+    scaled to 0-255, the usual units of this focus measure): high for crisp edges and fine texture, low for a
+    blurred or over-smoothed image. A no-reference statistic: compare it with the reference images' value."""
+    y = to_luma(images)[..., 0].astype(np.float64) * 255.0
+    lap = np.stack([ndimage.laplace(img, mode="reflect") for img in y])
+    return lap.var(axis=(1, 2)).astype(np.float32)

@@ -10,7 +10,10 @@ import numpy as np
 
 from kit.checks import check_images, check_labels
 from kit.data.fashion_mnist import CLASS_NAMES
-from kit.metrics.image_quality import colourfulness, lab_error, psnr, ssim, to_luma
+from kit.imageops import to_grayscale, to_luma
+from kit.metrics.classification import accuracy
+from kit.metrics.distribution import frechet_distance
+from kit.metrics.image_quality import colourfulness, lab_error, psnr, ssim
 
 
 def garment_mask(targets, threshold: float = 0.08) -> np.ndarray:
@@ -32,7 +35,7 @@ def colour_error_per_class(generated, targets, labels) -> dict:
 def translation_metrics(generated, targets, labels=None, *, classifier=None, features=None, classifier_size: int = 28) -> dict:
     """PSNR, SSIM and colourfulness of ``generated`` against ``targets``, and, given the Fashion-MNIST
     ``classifier`` (a keras model on 28x28x1 in [0, 1]) and ``labels``, its accuracy on the grayscale
-    versions (28x28, contrast-stretched: :func:`kit.data.img2img.to_grayscale`) of the generated and of the
+    versions (28x28, contrast-stretched: :func:`kit.imageops.to_grayscale`) of the generated and of the
     target images; given ``features`` (e.g.
     :class:`kit.metrics.ClassifierFeatures`), the classifier FID between the two sets.
 
@@ -45,9 +48,6 @@ def translation_metrics(generated, targets, labels=None, *, classifier=None, fea
         ``colourfulness_target``, and when available ``classifier_accuracy``, ``classifier_accuracy_real``,
         ``fid_classifier``.
     """
-    from kit.data.img2img import to_grayscale
-    from kit.metrics.classification import accuracy
-
     g = check_images(generated, "generated", channels=(3,))
     t = check_images(targets, "targets", channels=(3,))
     if g.shape != t.shape:
@@ -67,7 +67,5 @@ def translation_metrics(generated, targets, labels=None, *, classifier=None, fea
             out["classifier_accuracy"] = accuracy(classifier, g_gray, labels)
             out["classifier_accuracy_real"] = accuracy(classifier, t_gray, labels)
         if features is not None:
-            from kit.metrics.distribution import frechet_distance
-
             out["fid_classifier"] = frechet_distance(features(2 * t_gray - 1), features(2 * g_gray - 1))
     return out

@@ -12,12 +12,13 @@ import keras
 from keras import layers
 
 from kit.checks import check_positive_int
+from kit.models.common import batch_norm
 
 
 def _up_block(x, filters: int, name: str):
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = batch_norm(name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
 
 
@@ -36,7 +37,7 @@ def _generator_trunk(h, image_shape, base_filters: int, name: str):
     start = height // 2**n_up
     filters = [base_filters * 2 ** (n_up - 1 - i) for i in range(n_up)]
     x = layers.Dense(start * start * filters[0], use_bias=False, name="project")(h)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = batch_norm(name="project_bn")(x)
     x = layers.LeakyReLU(0.2, name="project_act")(x)
     x = layers.Reshape((start, start, filters[0]), name="to_map")(x)
     for i, f in enumerate(filters):

@@ -19,6 +19,7 @@ import keras
 from keras import layers
 
 from kit.checks import check_positive_int
+from kit.models.common import batch_norm
 
 
 def _label_map(label, num_classes: int, height: int, width: int, name: str):
@@ -83,14 +84,14 @@ def unet_generator(image_shape=(64, 64, 1), out_channels: int = 3, *, num_classe
     for i, f in enumerate(filters):
         x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=i == 0, name=f"enc{i + 1}_conv")(x)
         if i:
-            x = layers.BatchNormalization(name=f"enc{i + 1}_bn")(x)
+            x = batch_norm(name=f"enc{i + 1}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"enc{i + 1}_act")(x)
         skips.append(x)
     skips.pop()  # the bottleneck is x itself
     for j, (f, skip) in enumerate(zip(reversed([base_filters] + filters[:-1]), reversed(skips))):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec{j + 1}_up")(x)
         x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"dec{j + 1}_conv")(x)
-        x = layers.BatchNormalization(name=f"dec{j + 1}_bn")(x)
+        x = batch_norm(name=f"dec{j + 1}_bn")(x)
         if dropout and j < dropout_blocks:
             x = layers.Dropout(dropout, name=f"dec{j + 1}_drop")(x)
         x = layers.ReLU(name=f"dec{j + 1}_act")(x)
@@ -126,10 +127,10 @@ def patchgan_discriminator(condition_shape=(64, 64, 1), image_channels: int = 3,
     for i in range(n_layers):
         x = layers.Conv2D(base_filters * 2**i, 4, strides=2, padding="same", name=f"d{i + 1}_conv")(x)
         if i:
-            x = layers.BatchNormalization(name=f"d{i + 1}_bn")(x)
+            x = batch_norm(name=f"d{i + 1}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"d{i + 1}_act")(x)
     x = layers.Conv2D(base_filters * 2**n_layers, 4, padding="same", use_bias=False, name="d_last_conv")(x)
-    x = layers.BatchNormalization(name="d_last_bn")(x)
+    x = batch_norm(name="d_last_bn")(x)
     x = layers.LeakyReLU(0.2, name="d_last_act")(x)
     logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="patch_logits")(x)
     return keras.Model(inputs, logits, name="patchgan_discriminator")

@@ -34,11 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
+import yaml
+from skimage.color import lab2rgb, rgb2lab
 
 from kit.checks import check_choice, check_images
+from kit.imageops import resize
 
 KINDS = ("colour_shift", "gaussian_blur", "motion_blur", "downscale", "gaussian_noise", "salt_pepper", "jpeg")
 LEVEL_NAMES = ("mild", "moderate", "severe")
+MAX_CONFIG_BYTES = 64 * 1024  # a configuration is a few hundred bytes; a larger file is not one
 # Allowed parameter ranges per kind (values outside these are configuration errors, not degradations).
 _LIMITS = {
     "colour_shift": (0.0, 60.0),
@@ -142,16 +147,19 @@ class DegradationConfig:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no degradation configuration file {path.resolve()}")
-        text = path.read_text()
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            spec = yaml.safe_load(text)
-        elif path.suffix.lower() == ".json":
-            spec = json.loads(text)
-        else:
+        if path.suffix.lower() not in (".yaml", ".yml", ".json"):
             raise ValueError(f"degradation configuration must be .yaml, .yml or .json, got {path.name}")
-        return cls.from_dict(spec)
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ValueError(f"{path} is {path.stat().st_size:,} bytes, too large for a degradation configuration (at most {MAX_CONFIG_BYTES:,})")
+        text = path.read_text()
+        try:
+            spec = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+        except (yaml.YAMLError, ValueError) as err:
+            raise ValueError(f"{path} is not valid {path.suffix[1:].upper()}: {err}") from None
+        try:
+            return cls.from_dict(spec)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{path}: {err}") from None
 
 
 D = Degradation
@@ -232,8 +240,6 @@ def motion_kernel(length: float, angle_deg: float, size: int) -> np.ndarray:
 def _convolve_each(x: np.ndarray, kernels: np.ndarray) -> np.ndarray:
     """Convolve image i of x (N, H, W, C) with kernels[i] (K, K), all at once: the batch is folded into the
     channel axis so a single depthwise convolution gives every image its own kernel. Borders are mirrored."""
-    import tensorflow as tf
-
     n, h, w, c = x.shape
     k = kernels.shape[-1]
     p = k // 2
@@ -260,14 +266,12 @@ def _motion_blur(x, values, rng):
 
 
 def _downscale(x, values, rng):
-    import tensorflow as tf
-
     h, w = x.shape[1:3]
     out = np.empty_like(x)
     for i, f in enumerate(values):
-        small = tf.image.resize(x[i], (max(1, round(h / f)), max(1, round(w / f))), method="area")
-        out[i] = tf.image.resize(small, (h, w), method="bicubic").numpy()
-    return np.clip(out, 0.0, 1.0), {}
+        small = resize(x[i : i + 1], (max(1, round(h / f)), max(1, round(w / f))), method="area", clip=None)
+        out[i] = resize(small, (h, w), method="bicubic")[0]
+    return out, {}
 
 
 def _gaussian_noise(x, values, rng):
@@ -285,16 +289,12 @@ def _salt_pepper(x, values, rng):
 
 
 def _jpeg(x, values, rng):
-    import tensorflow as tf
-
     q = np.round(values).astype(int)
     out = np.stack([tf.image.adjust_jpeg_quality(x[i], int(q[i])).numpy() for i in range(len(x))])
     return np.clip(out, 0.0, 1.0).astype(np.float32), {"quality": q}
 
 
 def _colour_shift(x, values, rng):
-    from skimage.color import lab2rgb, rgb2lab
-
     sign = np.where(rng.random(len(values)) < 0.5, -1.0, 1.0)  # -: bluer (cooler), +: yellower (warmer)
     lab = rgb2lab(x)
     lab[..., 2] += (sign * values)[:, None, None]

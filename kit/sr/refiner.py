@@ -21,9 +21,10 @@ What it changes from the reference report's refiner, and why:
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
-from kit.checks import check_positive_int
+from kit.checks import check_images, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kit")
@@ -168,10 +169,6 @@ def _depth(model) -> int:
 def refine(model: keras.Model, images, *, batch_size: int = 8):
     """Run a :func:`refiner` on images of any size: float32 (N, H, W, 3) in [0, 1] -> same shape in [0, 1].
     Sizes that are not multiples of ``2**depth`` are mirror-padded and cropped back."""
-    import numpy as np
-
-    from kit.checks import check_images
-
     x = check_images(images, channels=(model.input_shape[-1],))
     m = 2 ** _depth(model)
     h, w = x.shape[1:3]

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from kit.checks import check_images, check_positive_int
-from kit.gans.coco_grid import PatchGrid
-from kit.viz import PALETTE, _draw, _finish, _to_display, image_grid
+from kit.cocogan.grid import PatchGrid
+from kit.viz import PALETTE, draw_image, finish, image_grid, to_display
 
 
 def _outline(ax, top, left, size, colour, lw=2.0, style="-"):
@@ -35,8 +35,8 @@ def plot_coordinates(grid: PatchGrid, image=None, *, extra: int = 1, value_range
     ax_c.set_title("Coordinate grids in [-1, 1]")
     ax_c.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
     s, m = grid.image_size, grid.micro_size
-    canvas = np.zeros((s, s, 1), np.float32) if image is None else _to_display(np.asarray(image)[None], value_range)[0]
-    _draw(ax_i, canvas, "gray")
+    canvas = np.zeros((s, s, 1), np.float32) if image is None else to_display(np.asarray(image)[None], value_range)[0]
+    draw_image(ax_i, canvas, "gray")
     for v in range(m, s, m):
         ax_i.axhline(v - 0.5, c=PALETTE[0], lw=0.8)
         ax_i.axvline(v - 0.5, c=PALETTE[0], lw=0.8)
@@ -45,7 +45,7 @@ def plot_coordinates(grid: PatchGrid, image=None, *, extra: int = 1, value_range
         top, left = grid.macro_origin(r, c)
         _outline(ax_i, top, left, grid.macro_size, colour, lw=2.5)
     ax_i.set_title(f"{s}x{s} image: {m}x{m} micro patches, {grid.macro_size}x{grid.macro_size} macro patches (overlapping)")
-    return _finish(fig, name, show, tight=True)
+    return finish(fig, name, show, tight=True)
 
 
 def plot_patch_grid(images, micro_size: int, *, boundary: int | None = None, titles=None, ncols: int = 8, value_range=(-1.0, 1.0),

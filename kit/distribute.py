@@ -1,0 +1,165 @@
+"""Training on several devices with ``tf.distribute``, and the replica-aware pieces every ``train_step`` of
+the kit uses, so that nothing in the kit assumes a single replica.
+
+One line moves a notebook onto every GPU of a machine::
+
+    strategy = kit.distribute.strategy()          # MirroredStrategy over the GPUs, or the default strategy
+    with strategy.scope():
+        gan = kit.gans.GAN(...)                   # build and compile inside the scope ...
+        gan.compile(g_optimizer=..., d_optimizer=..., jit_compile=P.jit_compile)
+    kit.gans.fit_gan(gan, make_dataset(x, batch_size=64 * strategy.num_replicas_in_sync), ...)  # ... fit as always
+
+What the kit does for it (each one a documented pitfall of Keras 3 custom ``train_step`` models under a
+strategy, TensorFlow backend, Keras 3.13-3.16):
+
+- every model has a ``call()``, and ``compile`` builds both optimizers inside the scope;
+- ``steps_per_execution`` stays 1 (:func:`check_steps_per_execution`);
+- a hand-written mean over the replica's examples is divided by the number of replicas before its gradient
+  (:func:`scale_for_replicas`), because the optimizer sums the replicas' gradients; the logged value is the
+  unscaled one, which the metric trackers average over replicas;
+- random draws fold the replica id into the seed (:func:`normal`, :func:`uniform`), because a
+  ``keras.random.SeedGenerator`` gives every replica the same numbers;
+- batch normalisation is synchronised across replicas (``BatchNormalization(synchronized=True)``, a no-op on
+  one device), so N replicas compute what one replica computes on the global batch;
+- variables that a ``train_step`` assigns itself (a weight average) are updated in cross-replica context
+  (:func:`assign`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import tensorflow as tf
+
+from kit.checks import check_positive_int
+
+_NOISE_MODES = ("per_replica", "global")
+_noise_mode = "per_replica"
+
+
+def strategy(devices=None) -> tf.distribute.Strategy:
+    """The strategy to build and train under: ``MirroredStrategy`` over ``devices`` (e.g. ``["/gpu:0",
+    "/gpu:1"]`` or ``["/cpu:0", "/cpu:1"]`` for logical CPUs), else over every visible GPU when there are two
+    or more, else the default (single-device) strategy."""
+    if devices is not None:
+        devices = list(devices)
+        if not devices or not all(isinstance(d, str) for d in devices):
+            raise ValueError(f"devices must be a non-empty list of device names such as '/gpu:0', got {devices!r}")
+        return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.OneDeviceStrategy(devices[0])
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([d.name for d in gpus])
+    return tf.distribute.get_strategy()
+
+
+def split_device(kind: str = "GPU", parts: int = 2, *, memory_mb: int | None = None) -> list[str]:
+    """Split the first physical ``kind`` device ("GPU" or "CPU") into ``parts`` logical devices, e.g. one T4
+    into 2 logical GPUs for a classroom demonstration of MirroredStrategy. Must run before TensorFlow first
+    uses the device (at the top of a fresh kernel or process). ``memory_mb``: each logical GPU's memory.
+
+    Returns the logical device names, for :func:`strategy`."""
+    parts = check_positive_int(parts, "parts")
+    physical = tf.config.list_physical_devices(kind)
+    if not physical:
+        raise RuntimeError(f"no physical {kind} device to split")
+    if kind == "GPU":
+        if memory_mb is None:
+            raise ValueError("splitting a GPU needs memory_mb, the memory of each logical GPU (e.g. 6000 for a 15 GB T4 in two)")
+        config = [tf.config.LogicalDeviceConfiguration(memory_limit=check_positive_int(memory_mb, "memory_mb")) for _ in range(parts)]
+    else:
+        config = [tf.config.LogicalDeviceConfiguration() for _ in range(parts)]
+    try:
+        tf.config.set_logical_device_configuration(physical[0], config)
+    except RuntimeError as err:
+        raise RuntimeError(f"cannot split the {kind} now: TensorFlow has already initialised it ({err}); do it first thing in a "
+                           "fresh kernel") from None
+    return [d.name for d in tf.config.list_logical_devices(kind)]
+
+
+def replicas() -> int:
+    """How many replicas the current strategy runs in sync (1 outside any strategy)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_id():
+    """This replica's index (an int32 tensor under a strategy; 0 outside)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return tf.constant(0, tf.int32)
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+
+
+def scale_for_replicas(loss):
+    """A mean over this replica's examples, divided by the number of replicas: the optimizer *sums* the
+    replicas' gradients, so this makes the update the gradient of the mean over the global batch."""
+    n = replicas()
+    return loss if n == 1 else loss / tf.cast(n, loss.dtype)
+
+
+def check_steps_per_execution(steps_per_execution) -> int:
+    """``steps_per_execution`` must stay 1 for the kit's models: larger values are broken under
+    ``MirroredStrategy`` in Keras 3 (even for plain models), and the kit's checkpoints and guards act per step."""
+    if steps_per_execution != 1:
+        raise ValueError(f"steps_per_execution must be 1 for the kit's models (got {steps_per_execution!r}): larger values are "
+                         "broken under tf.distribute in Keras 3")
+    return 1
+
+
+@contextlib.contextmanager
+def noise_mode(mode: str):
+    """Within the block (while models are traced, i.e. around ``fit``): ``"global"`` makes every replica
+    take its slice of the noise one replica would draw for the whole global batch, so N replicas compute
+    exactly what one does (for testing); ``"per_replica"`` (the default) draws independent noise per replica."""
+    global _noise_mode
+    if mode not in _NOISE_MODES:
+        raise ValueError(f"noise mode must be one of {_NOISE_MODES}, got {mode!r}")
+    old, _noise_mode = _noise_mode, mode
+    try:
+        yield
+    finally:
+        _noise_mode = old
+
+
+def _draw(sample, shape, seed_generator):
+    seed = tf.cast(seed_generator.next(), tf.int64)  # the same on every replica: they advance in lockstep
+    shape = tuple(shape)
+    n = replicas()
+    if _noise_mode == "global":  # the global batch's noise, as one replica draws it; this replica's rows of it
+        local = shape[0]
+        full = sample((local * n, *shape[1:]), seed)
+        start = replica_id() * local
+        return full[start : start + local]
+    return sample(shape, tf.random.experimental.stateless_fold_in(seed, tf.cast(replica_id(), tf.int64)))
+
+
+def normal(shape, seed_generator, dtype="float32"):
+    """Standard normal noise of ``shape`` from a ``keras.random.SeedGenerator``, different on every replica."""
+    return _draw(lambda s, seed: tf.random.stateless_normal(s, seed, dtype=dtype), shape, seed_generator)
+
+
+def uniform(shape, seed_generator, minval=0.0, maxval=1.0, dtype="float32"):
+    """Uniform noise in [minval, maxval) of ``shape``, different on every replica."""
+    return _draw(lambda s, seed: tf.random.stateless_uniform(s, seed, minval=minval, maxval=maxval, dtype=dtype), shape, seed_generator)
+
+
+def randint(shape, seed_generator, minval: int, maxval: int):
+    """Uniform integers in [minval, maxval) of ``shape`` (int32), different on every replica."""
+    return _draw(lambda s, seed: tf.random.stateless_uniform(s, seed, minval=minval, maxval=maxval, dtype=tf.int32), shape, seed_generator)
+
+
+def assign(variables, values) -> None:
+    """``variable.assign(value)`` for each pair, also inside a ``train_step`` under a strategy (where a
+    mirrored variable can only be updated from cross-replica context). The values must be the same on every
+    replica (e.g. computed from synchronised weights)."""
+    variables, values = list(variables), list(values)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or tf.distribute.get_strategy().num_replicas_in_sync == 1 or not tf.distribute.has_strategy():
+        for var, value in zip(variables, values):
+            var.assign(value)
+        return
+
+    def update(strategy, pairs):
+        for var, value in pairs:
+            strategy.extended.update(getattr(var, "value", var), lambda v, x: v.assign(x), args=(value,), group=False)
+
+    ctx.merge_call(update, args=(list(zip(variables, values)),))

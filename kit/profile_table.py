@@ -1,0 +1,76 @@
+"""The numbers of every run profile (:mod:`kit.profiles` defines and checks the fields): one block per profile,
+one sub-block per notebook section. The ``t4`` block is sized by the budget model (``benchmarks/budget.py``):
+each notebook within 20 minutes and 13 GiB of GPU memory on a Colab T4."""
+
+SMOKE = {
+    "base": dict(train_samples=768, test_samples=512, batch_size=64, classifier_epochs=1, improved_epochs=1, adv_epochs=1,
+                 adv_train_samples=384, attack_samples=128, epsilons=(0.0, 0.05, 0.1, 0.2, 0.3), pgd_steps=5, gan_train_samples=512,
+                 gan_epochs=2, wgan_epochs=1, fid_samples=256, jit_compile=False, mixed_precision=False),
+    "img2img": dict(colorization_train_samples=384, sketch_train_samples=256, test_samples=128, batch_size=32, colorization_epochs=1,
+                    sketch_epochs=1, sketch_filters=16),
+    "cocogan": dict(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128, beyond_size=48,
+                    beyond_steps=2, q_epochs=1, photo_collection=None, photo_train_samples=64, photo_stage_epochs=(1, 1, 1),
+                    photo_batch_size=16, photo_base_filters=8, photo_beyond_size=96, photo_beyond_steps=2, memory_sizes=(64,),
+                    memory_batch=4, memory_steps=1, memory_parallel=True),
+    "esrgan": dict(crop_size=64, collection=None, collection_photos=None, max_crops=40, draws=1, download_weights=False, tile=None,
+                   standin_epochs=0, standin_feat=16, standin_blocks=1, standin_grow=8, finetune_enhancer_epochs=0, colour_epochs=2,
+                   colour_filters=8, refiner_epochs=2, refiner_per_level=True, refiner_filters=8, refiner_depth=2, residual_scale=0.25,
+                   batch_size=8, patch=32, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0,
+                   gan_epochs=1, gan_learning_rate=1e-4, gan_weight=5e-3, perceptual_weight=1.0, gan_l1_weight=1e-2, timing_repeats=1),
+}
+
+CPU = {
+    "base": dict(train_samples=None, test_samples=None, batch_size=64, classifier_epochs=2, improved_epochs=3, adv_epochs=2,
+                 adv_train_samples=10000, attack_samples=500, epsilons=(0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3), pgd_steps=10,
+                 gan_train_samples=12800, gan_epochs=8, wgan_epochs=2, fid_samples=2000, jit_compile=False, mixed_precision=False),
+    "img2img": dict(colorization_train_samples=12000, sketch_train_samples=6000, test_samples=1000, batch_size=32, colorization_epochs=5,
+                    sketch_epochs=5, sketch_filters=16),
+    "cocogan": dict(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 10), base_filters=32, fid_samples=2000, beyond_size=48,
+                    beyond_steps=200, q_epochs=1, photo_collection=None, photo_train_samples=None, photo_stage_epochs=(2, 2, 12),
+                    photo_batch_size=16, photo_base_filters=16, photo_beyond_size=96, photo_beyond_steps=100, memory_sizes=(64, 128),
+                    memory_batch=16, memory_steps=3, memory_parallel=False),
+    "esrgan": dict(crop_size=128, collection=None, collection_photos=None, max_crops=None, draws=8, download_weights=True, tile=None,
+                   standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16, finetune_enhancer_epochs=0, colour_epochs=40,
+                   colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
+                   batch_size=16, patch=48, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0,
+                   gan_epochs=6, gan_learning_rate=1e-4, gan_weight=5e-3, perceptual_weight=1.0, gan_l1_weight=1e-2, timing_repeats=3),
+}
+
+T4 = {
+    "base": dict(train_samples=None, test_samples=None, batch_size=128, classifier_epochs=8, improved_epochs=10, adv_epochs=3,
+                 adv_train_samples=30000, attack_samples=2000, epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3), pgd_steps=20,
+                 gan_train_samples=None, gan_epochs=15, wgan_epochs=4, fid_samples=5000, jit_compile=True, mixed_precision=True),
+    "img2img": dict(colorization_train_samples=None, sketch_train_samples=30000, test_samples=2000, batch_size=64, colorization_epochs=10,
+                    sketch_epochs=12, sketch_filters=32),
+    "cocogan": dict(train_samples=None, batch_size=64, stage_epochs=(2, 2, 10), base_filters=32, fid_samples=5000, beyond_size=48,
+                    beyond_steps=1000, q_epochs=2, photo_collection="tf_flowers", photo_train_samples=None, photo_stage_epochs=(2, 2, 16),
+                    photo_batch_size=64, photo_base_filters=32, photo_beyond_size=96, photo_beyond_steps=1000, memory_sizes=(64, 128, 256),
+                    memory_batch=8, memory_steps=5, memory_parallel=False),
+    "esrgan": dict(crop_size=128, collection="tf_flowers", collection_photos=300, max_crops=None, draws=2, download_weights=True,
+                   tile=None, standin_epochs=20, standin_feat=64, standin_blocks=6, standin_grow=32, finetune_enhancer_epochs=0,
+                   colour_epochs=15, colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=24, refiner_depth=3,
+                   residual_scale=0.25, batch_size=16, patch=64, learning_rate=2e-4, schedule="cosine", l1_weight=1.0, mse_weight=1.0,
+                   ssim_weight=0.0, gan_epochs=10, gan_learning_rate=1e-4, gan_weight=5e-3, perceptual_weight=1.0, gan_l1_weight=1e-2,
+                   timing_repeats=10),
+}
+
+FULL = {
+    "base": dict(train_samples=None, test_samples=None, batch_size=128, classifier_epochs=10, improved_epochs=12, adv_epochs=5,
+                 adv_train_samples=None, attack_samples=2000, epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3),
+                 pgd_steps=20, gan_train_samples=None, gan_epochs=40, wgan_epochs=15, fid_samples=10000, jit_compile=True,
+                 mixed_precision=True),
+    "img2img": dict(colorization_train_samples=None, sketch_train_samples=30000, test_samples=5000, batch_size=64, colorization_epochs=15,
+                    sketch_epochs=20, sketch_filters=32),
+    "cocogan": dict(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000, beyond_size=64,
+                    beyond_steps=2000, q_epochs=3, photo_collection="tf_flowers", photo_train_samples=None, photo_stage_epochs=(5, 5, 40),
+                    photo_batch_size=64, photo_base_filters=64, photo_beyond_size=128, photo_beyond_steps=2000,
+                    memory_sizes=(64, 128, 256), memory_batch=64, memory_steps=10, memory_parallel=False),
+    "esrgan": dict(crop_size=256, collection="tf_flowers", collection_photos=None, max_crops=None, draws=8, download_weights=True,
+                   tile=128, standin_epochs=60, standin_feat=64, standin_blocks=6, standin_grow=32, finetune_enhancer_epochs=5,
+                   colour_epochs=60, colour_filters=32, refiner_epochs=60, refiner_per_level=True, refiner_filters=48, refiner_depth=3,
+                   residual_scale=0.25, batch_size=16, patch=128, learning_rate=2e-4, schedule="cosine", l1_weight=1.0, mse_weight=1.0,
+                   ssim_weight=0.1, gan_epochs=40, gan_learning_rate=1e-4, gan_weight=5e-3, perceptual_weight=1.0, gan_l1_weight=1e-2,
+                   timing_repeats=10),
+}
+
+TABLE = {"smoke": SMOKE, "cpu": CPU, "t4": T4, "full": FULL}

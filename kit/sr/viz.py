@@ -1,0 +1,69 @@
+"""Figures of notebook 07 that show what refinement does: crops chosen for detail, zoomed insets, and difference
+maps against the reference, one row per image kind (degraded, E(degraded), the L1 and the GAN refiner, the
+reference)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from kit.checks import check_images, check_positive_int
+from kit.metrics import sharpness
+from kit.viz import PALETTE, draw_image, finish
+
+
+def detailed(reference, n: int) -> np.ndarray:
+    """Indices of the ``n`` images of ``reference`` (N, H, W, 3) in [0, 1] with the most detail (variance of the
+    Laplacian), most detailed first: crops of sky or of a uniform background show nothing about refinement."""
+    ref = check_images(reference, "reference", channels=(3,))
+    return np.argsort(-sharpness(ref))[: check_positive_int(n, "n")]
+
+
+def _zoom_box(image: np.ndarray, size: int) -> tuple[int, int]:
+    """Top-left (y, x) of the ``size`` x ``size`` window of ``image`` with the most detail."""
+    h, w = image.shape[:2]
+    best, where = -1.0, (0, 0)
+    step = max(1, size // 2)
+    for y in range(0, h - size + 1, step):
+        for x in range(0, w - size + 1, step):
+            v = float(sharpness(image[None, y : y + size, x : x + size])[0])
+            if v > best:
+                best, where = v, (y, x)
+    return where
+
+
+def refinement_figure(rows: dict, reference, *, n: int = 4, zoom: int = 32, indices=None, title: str | None = None,
+                      name: str = "refinement", show: bool = True):
+    """Refinement made visible: for ``n`` crops chosen for detail (:func:`detailed`, or ``indices``), each row of
+    ``rows`` (``{label: images (N, S, S, 3) in [0, 1]}``, e.g. degraded, E(degraded), L1 refiner, GAN refiner)
+    shows the crop with its most detailed ``zoom`` x ``zoom`` window outlined, the window enlarged, and the
+    absolute difference to ``reference`` (N, S, S, 3) in that window (brighter: further off); the last row is the
+    reference itself."""
+    ref = check_images(reference, "reference", channels=(3,))
+    data = {k: check_images(v, f"images of {k!r}", channels=(3,)) for k, v in rows.items()}
+    for k, v in data.items():
+        if v.shape != ref.shape:
+            raise ValueError(f"images of {k!r} have shape {v.shape}, the reference {ref.shape}")
+    idx = np.asarray(indices) if indices is not None else detailed(ref, n)
+    labels = [*data, "reference"]
+    fig, axes = plt.subplots(len(labels), 3 * len(idx), figsize=(1.5 * 3 * len(idx), 1.6 * len(labels) + 0.4), squeeze=False)
+    for j, i in enumerate(idx):
+        y, x = _zoom_box(ref[i], zoom)
+        for r, label in enumerate(labels):
+            img = ref[i] if label == "reference" else data[label][i]
+            a0, a1, a2 = axes[r, 3 * j : 3 * j + 3]
+            draw_image(a0, img)
+            a0.add_patch(plt.Rectangle((x - 0.5, y - 0.5), zoom, zoom, fill=False, ec=PALETTE[1], lw=1.2))
+            draw_image(a1, img[y : y + zoom, x : x + zoom])
+            diff = np.abs(img[y : y + zoom, x : x + zoom] - ref[i, y : y + zoom, x : x + zoom]).mean(axis=-1)
+            a2.imshow(diff, cmap="magma", vmin=0.0, vmax=0.25)
+            a2.set_xticks([])
+            a2.set_yticks([])
+            a2.grid(False)
+            if r == 0:
+                a0.set_title(f"crop {i}", fontsize=8)
+                a1.set_title("zoom", fontsize=8)
+                a2.set_title("|error| (zoom)", fontsize=8)
+            if j == 0:
+                a0.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    return finish(fig, name, show, title=title, tight=True)

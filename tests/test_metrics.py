@@ -1,0 +1,128 @@
+"""Metrics against values computed by hand (kit.metrics), and the judge networks they are given (kit.judge)."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import kit
+from kit import judge, metrics
+
+
+def test_fid_and_kid_on_known_inputs():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 4))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shift = np.array([1.0, 2.0, 0.0, 0.0])
+    assert metrics.frechet_distance(a, a + shift) == pytest.approx(5.0, rel=1e-3)  # ||mu_a - mu_b||^2
+    kid_same, _ = metrics.kernel_inception_distance(a[:2000], a[2000:], subset_size=500)
+    kid_shift, _ = metrics.kernel_inception_distance(a[:2000], a[2000:] + shift, subset_size=500)
+    assert abs(kid_same) < 0.05 < kid_shift
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        metrics.frechet_distance(np.zeros(5), np.zeros(5))
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        metrics.frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+    bad = a[:10].copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="features_b contains 1 NaN"):
+        metrics.frechet_distance(a[:10], bad)
+
+
+def test_inception_score_on_hand_made_probability_tables():
+    # Uniform predictions: p(y|x) = p(y), every KL term is 0, IS = exp(0) = 1.
+    assert metrics.inception_score(np.full((20, 10), 0.1), splits=1) == (pytest.approx(1.0), 0.0)
+    # One-hot predictions spread evenly over k classes: KL = log k for every image, IS = k.
+    for k in (2, 5, 10):
+        probs = np.eye(10)[np.arange(40) % k]
+        assert metrics.inception_score(probs, splits=1)[0] == pytest.approx(k)
+    # By hand on a 2-image, 2-class table: p(y) = (0.6, 0.4); KL_1 = 0.9 ln(0.9/0.6) + 0.1 ln(0.1/0.4), ...
+    p = np.array([[0.9, 0.1], [0.3, 0.7]])
+    kl = [sum(r[j] * np.log(r[j] / [0.6, 0.4][j]) for j in range(2)) for r in p]
+    assert metrics.inception_score(p, splits=1)[0] == pytest.approx(np.exp(np.mean(kl)))
+    # Splits: each part gets its own marginal; mean and std over the parts.
+    two = np.concatenate([np.eye(2)[[0, 1, 0, 1]], np.full((4, 2), 0.5)])
+    mean, std = metrics.inception_score(two, splits=2)
+    assert mean == pytest.approx(1.5) and std == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="logits"):
+        metrics.inception_score(np.array([[2.0, -1.0], [0.5, 0.5]]), splits=1)
+    with pytest.raises(ValueError, match="cannot be cut into 10 splits"):
+        metrics.inception_score(np.full((5, 3), 1 / 3))
+
+
+def test_psnr_and_ssim_on_y_follow_the_super_resolution_convention():
+    rng = np.random.default_rng(0)
+    ref = rng.uniform(0.2, 0.8, (2, 24, 24, 3)).astype(np.float32)
+    out = np.clip(ref + rng.normal(0, 0.02, ref.shape), 0, 1).astype(np.float32)
+    out[:, :4] = 0.0  # damage only a 4-pixel border strip
+    # Y of BT.601 YCbCr, studio swing: 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255, computed here by hand.
+    y = lambda im: (16 + im @ np.array([65.481, 128.553, 24.966])) / 255.0  # noqa: E731
+    crop = lambda im: im[:, 4:-4, 4:-4]  # noqa: E731
+    mse = ((y(crop(out)) - y(crop(ref))) ** 2).mean(axis=(1, 2))
+    np.testing.assert_allclose(metrics.psnr(out, ref, on="y", crop_border=4), 10 * np.log10(1 / mse), rtol=1e-5)
+    assert metrics.psnr(out, ref, on="y", crop_border=4).mean() > metrics.psnr(out, ref, on="y").mean() + 5  # the border is cut
+    assert metrics.ssim(out, ref, on="y", crop_border=4).shape == (2,)
+    with pytest.raises(ValueError, match="crop_border 12 leaves nothing"):
+        metrics.psnr(out, ref, crop_border=12)
+    with pytest.raises(ValueError, match="crop_border must be an integer >= 0"):
+        metrics.psnr(out, ref, crop_border=-1)
+
+
+def test_sharpness_ranks_a_blurred_image_below_the_original():
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(1)
+    sharp = rng.uniform(size=(3, 32, 32, 3)).astype(np.float32)
+    blurred = np.stack([gaussian_filter(im, (1.5, 1.5, 0)) for im in sharp]).astype(np.float32)
+    assert np.all(metrics.sharpness(blurred) < 0.5 * metrics.sharpness(sharp))
+    flat = np.full((1, 16, 16, 3), 0.5, np.float32)
+    assert metrics.sharpness(flat)[0] == 0.0
+
+
+def test_classifier_features(trained_dense, fmnist):
+    feats = metrics.ClassifierFeatures(trained_dense)
+    x = fmnist.x_test[:50] * 2 - 1
+    assert feats(x).shape == (50, 128)
+    assert feats.probabilities(x).shape == (50, 10)
+    scores = metrics.fid_kid(x[:25], x[25:], feats)
+    assert set(scores) == {"fid", "kid", "kid_std", "n"} and scores["n"] == 25
+    with pytest.raises(ValueError, match=r"\[-1.0, 1.0\]"):
+        feats(fmnist.x_test[:2] * 255)
+    with pytest.raises(ValueError, match="no layer named 'features'"):
+        metrics.ClassifierFeatures(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
+
+
+def test_inception_features_give_pool_features_and_probabilities():
+    # The architecture with random weights (no download): grayscale 28x28 in [-1, 1] -> 2048-d features, 1000 classes.
+    keras.utils.set_random_seed(0)
+    net = keras.applications.InceptionV3(include_top=True, weights=None)
+    extractor = metrics.InceptionFeatures(net)
+    x = np.linspace(-1, 1, 2 * 28 * 28).reshape(2, 28, 28, 1).astype("float32")
+    feats, probs = extractor(x), extractor.probabilities(x)
+    assert feats.shape == (2, 2048) and np.all(np.isfinite(feats))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_inception_weights_unavailable_offline_give_none(monkeypatch, capsys):
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    assert judge.inception_features() is None  # the notebooks then report the classifier FID and IS only
+    assert "Inception FID/IS skipped" in capsys.readouterr().out
+
+
+def test_the_judge_is_cached_per_recipe(tmp_path, monkeypatch, trained_dense):
+    """A cached judge trained with other settings is not reused; the recipe is written beside it."""
+    monkeypatch.setenv("KIT_ARTIFACTS", str(tmp_path))
+    P = kit.profile("smoke")
+    model = kit.models.build_classifier("improved_cnn", jit_compile=False)
+    path = judge.save_fashion_classifier(model, P, 0.5)
+    assert path.parent == tmp_path and json.loads(path.with_suffix(".json").read_text())["recipe"]["epochs"] == P.improved_epochs
+    assert judge._load_cached(path, P) is not None
+    assert judge._load_cached(path, P.replace(improved_epochs=P.improved_epochs + 1)) is None
+    path.write_bytes(b"damaged")
+    with pytest.warns(UserWarning, match="could not be loaded"):
+        assert judge._load_cached(path, P) is None
+    with pytest.raises(ValueError, match="improved_cnn"):
+        judge.save_fashion_classifier(trained_dense, P)
