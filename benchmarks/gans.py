@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 import kit
-from kit import gans, metrics, models
+from kit import gans, judge, metrics, models
 from kit.data import CLASS_NAMES, load_fashion_mnist, make_dataset
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -83,7 +83,7 @@ class _StepClock(keras.callbacks.Callback):
 def kit_gan(jit: bool):
     keras.utils.set_random_seed(0)
     gan = gans.GAN(models.dcgan_generator(LATENT), models.dcgan_discriminator(), loss="bce")
-    gan.compile(adam(), adam(), jit_compile=jit)
+    gan.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=jit)
 
     def run(ds):
         clock = _StepClock()
@@ -120,12 +120,12 @@ def speed(x, *, steps: int, repeats: int, mixed: bool) -> list[dict]:
 
 def quality(P, out_dir: Path) -> dict:
     fm = load_fashion_mnist("tanh", train_samples=P.gan_train_samples, test_samples=P.fid_samples)
-    features = metrics.ClassifierFeatures(metrics.fashion_classifier(P))
+    features = judge.classifier_features(P)
     n = P.fid_samples
     t0 = time.perf_counter()
     keras.utils.set_random_seed(0)
     dcgan = gans.GAN(models.dcgan_generator(LATENT), models.dcgan_discriminator(), loss="bce", seed=0)
-    dcgan.compile(adam(), adam(), jit_compile=P.jit_compile)
+    dcgan.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=P.jit_compile)
     hist = gans.fit_gan(dcgan, make_dataset(fm.x_train, batch_size=P.batch_size, drop_remainder=True), epochs=P.gan_epochs,
                         callbacks=[gans.FIDTracker(features, fm.x_test, n=n)], verbose=2)
     dcgan_seconds = time.perf_counter() - t0
@@ -133,7 +133,7 @@ def quality(P, out_dir: Path) -> dict:
     s_real = metrics.fid_kid(fm.x_test[:n], fm.x_train[:n], features)
     s_dcgan = metrics.fid_kid(fm.x_test[:n], gans.generate_many(dcgan, n), features)
     s_untrained = metrics.fid_kid(fm.x_test[:n], gans.generate_many(untrained, n), features)
-    inception = metrics.inception_features()
+    inception = judge.inception_features()
     fid_inception = None
     if inception is not None:
         m = min(n, 10000)
@@ -142,7 +142,7 @@ def quality(P, out_dir: Path) -> dict:
     t0 = time.perf_counter()
     keras.utils.set_random_seed(0)
     acgan = gans.ACGAN(models.acgan_generator(LATENT), models.acgan_discriminator(), loss=gans.get_loss("bce", label_smoothing=0.1), seed=0)
-    acgan.compile(adam(), adam(), jit_compile=P.jit_compile)
+    acgan.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=P.jit_compile)
     ac_hist = gans.fit_gan(acgan, make_dataset(fm.x_train, fm.y_train, batch_size=P.batch_size, drop_remainder=True), epochs=P.gan_epochs, verbose=2)
     acgan_seconds = time.perf_counter() - t0
     requested = np.repeat(np.arange(10), max(1, n // 10))
@@ -167,7 +167,7 @@ def quality(P, out_dir: Path) -> dict:
         "untrained": s_untrained,
         "acgan": {"epochs": P.gan_epochs, "seconds": acgan_seconds, "history": ac_hist, "sample_accuracy": float(np.trace(cm) / cm.sum()),
                   "per_class_accuracy": dict(zip(CLASS_NAMES, metrics.per_class_accuracy(cm).tolist())),
-                  "classifier_score": metrics.classifier_score(probs), "confusion_matrix": cm.tolist()},
+                  "classifier_score": metrics.inception_score(probs)[0], "confusion_matrix": cm.tolist()},
         "feature_classifier_real_test_accuracy": real_acc,
         "fid_samples": n,
     }

@@ -7,7 +7,7 @@ and its ``train_step`` (:mod:`~kit.cocogan.model`), the cloudy-to-lucid stages (
 
 from kit.cocogan.data import FOLDER_SIZES, crop28, fashion_mnist_32, folder_images, pad32, photo_images
 from kit.cocogan.grid import PatchGrid, merge_patches, seam_score, split_patches
-from kit.cocogan.memory import compare_memory, describe_row, images_at, measure
+from kit.cocogan.memory import MODELS, compare_memory, describe_row, images_at, measure
 from kit.cocogan.model import COCOGAN, EMA_DECAY
 from kit.cocogan.networks import full_discriminator, full_generator, macro_discriminator, macro_encoder, micro_generator
 from kit.cocogan.qnet import QNetwork, fit_q_network, q_network
@@ -20,6 +20,7 @@ __all__ = [
     "COCOGAN",
     "EMA_DECAY",
     "FOLDER_SIZES",
+    "MODELS",
     "PatchGrid",
     "QNetwork",
     "STAGES",

@@ -2,7 +2,7 @@
 
 Each table lives between ``<!-- BEGIN results/NAME.json -->`` and ``<!-- END results/NAME.json -->``.
 
-    python benchmarks/readme_tables.py
+    python tools/readme_tables.py
 """
 
 from __future__ import annotations
@@ -256,8 +256,45 @@ def cocogan_table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def budget_table(r: dict) -> str:
+    s = r["summary"]
+    ok = s["max_est_minutes"] <= s["limit_minutes"] and s["max_peak_gib"] <= s["limit_gib"]
+    lines = [
+        f"**Estimates, not measurements** (`benchmarks/budget.py`, the budget model in `kit/budget.py`): each notebook at the "
+        f"**{s['profile']}** profile on a Colab T4, from FLOPs counted by TensorFlow's profiler and calibrated on the "
+        f"TensorFlow DCGAN tutorial's published time per epoch on Colab ({r['assumptions']['achieved_fp32_tflops']:.2f} TFLOPS "
+        f"achieved in fp32; mixed precision assumed {r['assumptions']['mixed_precision_speedup']:.0f}x faster). Commit "
+        f"`{(r.get('commit') or 'unknown')[:8]}`, {r['date'][:10]}.",
+        "",
+        "| notebook | est. minutes | est. peak GPU memory |",
+        "|---|---:|---:|",
+    ]
+    for nb, b in r["notebooks"].items():
+        lines.append(f"| {nb} | {b['est_minutes']:.1f} | {b['peak_gib']:.1f} GiB |")
+    lines += ["", f"The longest notebook is estimated at {s['max_est_minutes']:.1f} minutes and the largest peak at "
+                  f"{s['max_peak_gib']:.1f} GiB, {'within' if ok else 'OVER'} the budget of {s['limit_minutes']:.0f} minutes and "
+                  f"{s['limit_gib']:.0f} GiB per notebook. `make gpu-check` on a GPU measures the real times."]
+    return "\n".join(lines)
+
+
+def labs_table(r: dict) -> str:
+    lines = [
+        f"Built and graded by `make labs` (otter-grader, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`): "
+        f"{r['labs']} of {r['notebooks']} notebooks are labs so far, {r['questions']} auto-graded questions; "
+        f"{r['solutions_left_in_student']} solution lines and {r['hidden_tests_in_student']} hidden tests in the student versions.",
+        "",
+        "| lab | graded questions | hidden tests | solution score | untouched student score (max) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, v in r["per_lab"].items():
+        sol = f"{min(v['solution_scores'].values()):.0%}" if "solution_scores" in v else "not graded"
+        stu = f"{max(v['student_scores'].values()):.0%}" if "student_scores" in v else "not graded"
+        lines.append(f"| {name} | {len(v['questions'])} | {v['hidden_tests']} | {sol} | {stu} |")
+    return "\n".join(lines)
+
+
 TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "cocogan.json": cocogan_table, "esrgan.json": esrgan_table,
-          "esrgan_unseen.json": esrgan_unseen_table}
+          "esrgan_unseen.json": esrgan_unseen_table, "budget.json": budget_table, "labs.json": labs_table}
 
 
 def main() -> int:
