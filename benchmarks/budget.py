@@ -32,7 +32,9 @@ def main(argv=None) -> int:
     est = budget.estimate(P)
     env = environment(P)
     env["hardware"] = est.pop("hardware")  # the T4 the estimate is for; this machine only counted
-    doc = {"summary": {"profile": P.name, "max_est_minutes": est["max_est_minutes"], "max_peak_gib": est["max_peak_gib"],
+    import dataclasses
+
+    doc = {"profile_values": json.loads(json.dumps(dataclasses.asdict(P), default=str)), "summary": {"profile": P.name, "max_est_minutes": est["max_est_minutes"], "max_peak_gib": est["max_peak_gib"],
                        "limit_minutes": LIMIT_MINUTES, "limit_gib": LIMIT_GIB, "label": "estimate (budget model), not a measurement"},
            **est, **{k: v for k, v in env.items() if k not in ("profile",)}}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import kit
-from kit import attacks, metrics
+from kit import attacks, judge, metrics
 from kit.data import load_fashion_mnist
 from kit.models import CLASSIFIERS, build_classifier
 from kit.training import fit_classifier
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
         }
         print(f"{name}: test accuracy {report['models'][name]['test_accuracy']:.4f}", flush=True)
     # As notebook 01 does: cache the improved CNN as the feature classifier the GAN metrics use.
-    metrics.save_fashion_classifier(models["improved_cnn"], P, report["models"]["improved_cnn"]["test_accuracy"])
+    judge.save_fashion_classifier(models["improved_cnn"], P, report["models"]["improved_cnn"]["test_accuracy"])
 
     ref = models["reference_cnn"]
     pgd_curve = attacks.accuracy_under_attack(ref, x_att, y_att, eps, attack="pgd", steps=P.pgd_steps)

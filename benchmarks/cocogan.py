@@ -1,5 +1,6 @@
 """Benchmark of notebook 06: COCO-GAN on 32x32 Fashion-MNIST at a profile, and its peak training memory and
-step time against a full-image GAN of comparable capacity at 64x64 and 128x128 (each in its own process).
+step time against a full-image GAN of comparable capacity at the profile's sizes (cpu: 64x64 and 128x128; each
+in its own process, on crops of the scikit-image photographs, as notebook 06).
 Writes ``results/cocogan.json`` and figures next to it.
 
     python benchmarks/cocogan.py --profile cpu
@@ -25,14 +26,13 @@ import keras
 import numpy as np
 
 import kit
-from kit import gans, metrics, models
+from kit import cocogan, gans, judge, metrics, models
+from kit.cocogan import PatchGrid, crop28, fashion_mnist_32, seam_score
 from kit.data import make_dataset
-from kit.data.coco_data import crop28, fashion_mnist_32
-from kit.gans import coco, coco_memory, coco_viz
-from kit.gans.coco_grid import PatchGrid, seam_score
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-MEMORY_SIZES = (64, 128)
+# Epochs of the DCGAN trained here when results/gans.json has none (was P.cocogan.dcgan_epochs, no longer in kit.profiles).
+DCGAN_EPOCHS = {"smoke": 1, "cpu": 2, "full": 30}
 
 
 def _save(fig, path: Path) -> str:
@@ -50,11 +50,13 @@ def dcgan_fid(P, fm, features, n: int) -> dict:
             return {"fid_classifier": doc["summary"]["dcgan_fid_classifier"], "source": "results/gans.json"}
     keras.utils.set_random_seed(0)
     dcgan = gans.GAN(models.dcgan_generator(100), models.dcgan_discriminator(), loss="bce", seed=0)
-    dcgan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5), jit_compile=P.jit_compile)
+    dcgan.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                  jit_compile=P.jit_compile)
+    epochs = DCGAN_EPOCHS.get(P.name, P.gan_epochs)
     t0 = time.perf_counter()
-    gans.fit_gan(dcgan, make_dataset(crop28(fm.x_train), batch_size=64, drop_remainder=True), epochs=P.cocogan.dcgan_epochs, verbose=2)
+    gans.fit_gan(dcgan, make_dataset(crop28(fm.x_train), batch_size=64, drop_remainder=True), epochs=epochs, verbose=2)
     fid = metrics.fid_kid(crop28(fm.x_test), gans.generate_many(dcgan, n), features)["fid"]
-    return {"fid_classifier": fid, "source": f"trained here: {P.cocogan.dcgan_epochs} epochs on the same {len(fm.x_train)} images",
+    return {"fid_classifier": fid, "source": f"trained here: {epochs} epochs on the same {len(fm.x_train)} images",
             "seconds": time.perf_counter() - t0}
 
 
@@ -64,16 +66,16 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
     fm = fashion_mnist_32(train_samples=C.train_samples, test_samples=C.fid_samples)
     grid = PatchGrid(32, 16, 8)
     keras.utils.set_random_seed(0)
-    gan = coco.cocogan(grid, base_filters=C.base_filters, seed=0, **({} if n_critic is None else {"n_critic": n_critic}))
-    gan.compile(*coco.ttur_optimizers(), jit_compile=P.jit_compile)
+    gan = cocogan.cocogan(grid, base_filters=C.base_filters, seed=0, **({} if n_critic is None else {"n_critic": n_critic}))
+    gan.compile(**cocogan.ttur_optimizers(), jit_compile=P.jit_compile)
     ds = make_dataset(fm.x_train, batch_size=C.batch_size, drop_remainder=True)
     z = np.random.default_rng(3).standard_normal((10, gan.latent_dim)).astype("float32")
     t0 = time.perf_counter()
-    histories, after_stage = coco.fit_stages(gan, ds, epochs=stage_epochs, snapshot_z=z, verbose=2)
+    histories, after_stage = cocogan.fit_stages(gan, ds, epochs=stage_epochs, snapshot_z=z, verbose=2)
     train_seconds = time.perf_counter() - t0
 
     n = C.fid_samples
-    features = metrics.ClassifierFeatures(metrics.fashion_classifier(P))
+    features = judge.classifier_features(P)
     fake = gans.generate_many(gan, n)  # the weight average (the sampler), as everywhere in the course
     fake_last = gans.generate_many(gan, n, average=False)  # the same z, the generator's last iterate
     probs_fake, probs_real = features.probabilities(crop28(fake)), features.probabilities(crop28(fm.x_test))
@@ -84,12 +86,12 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
     seam_fake, seam_real = seam_score(fake, grid.micro_size), seam_score(fm.x_test, grid.micro_size)
 
     before = gan.generate_beyond(z[:8], C.beyond_size)
-    beyond_history = coco.fine_tune_beyond(gan, ds, steps=C.beyond_steps, size=C.beyond_size, verbose=2)
+    beyond_history = cocogan.fine_tune_beyond(gan, ds, steps=C.beyond_steps, size=C.beyond_size, verbose=2)
     beyond = gan.generate_beyond(z[:8], C.beyond_size)
 
     # Patch-guided generation: the Q network, trained after the GAN against its frozen generator.
-    q = coco.q_network(gan, base_filters=C.base_filters)
-    q_history = coco.fit_q_network(q, ds, epochs=C.q_epochs, jit_compile=P.jit_compile, verbose=2)
+    q = cocogan.q_network(gan, base_filters=C.base_filters)
+    q_history = cocogan.fit_q_network(q, ds, epochs=C.q_epochs, jit_compile=P.jit_compile, verbose=2)
     patch_errors = q.patch_errors(fm.x_test[:n], np.random.default_rng(6).integers(0, grid.n_macro, (n, 2)))
     positions = np.random.default_rng(5).integers(0, grid.n_macro, (8, 2))
     guided, _ = q.guided(grid.crop_macro(fm.x_test[:8], positions), positions)
@@ -98,18 +100,18 @@ def quality(P, out: Path, *, n_critic: int | None = None, stage_epochs: tuple[in
         "stages": _save(kit.viz.side_by_side(after_stage, value_ranges={s: (-1, 1) for s in after_stage}, cell=0.9,
                                              title=f"COCO-GAN after each stage ({P.name} profile)", show=False),
                         out.with_name(out.stem + "_stages.png")),
-        "samples": _save(coco_viz.plot_patch_grid(fake[:16], grid.micro_size, ncols=8,
-                                                  title=f"Assembled 32x32 COCO-GAN samples, 8x8 micro-patch grid overlaid ({P.name} profile)",
-                                                  show=False), out.with_name(out.stem + "_samples.png")),
+        "samples": _save(cocogan.plot_patch_grid(fake[:16], grid.micro_size, ncols=8,
+                                                 title=f"Assembled 32x32 COCO-GAN samples, 8x8 micro-patch grid overlaid ({P.name} profile)",
+                                                 show=False), out.with_name(out.stem + "_samples.png")),
     }
     # The beyond-boundary figure on its own, with the 32x32 training area outlined.
-    figures["beyond"] = _save(coco_viz.plot_patch_grid(np.concatenate([before, beyond]), grid.micro_size, boundary=32, ncols=8,
-                                                       title=f"{C.beyond_size}x{C.beyond_size} from a 32x32 model: before (top) / after "
-                                                             f"(bottom) beyond-boundary fine-tuning ({P.name} profile)", show=False),
+    figures["beyond"] = _save(cocogan.plot_patch_grid(np.concatenate([before, beyond]), grid.micro_size, boundary=32, ncols=8,
+                                                      title=f"{C.beyond_size}x{C.beyond_size} from a 32x32 model: before (top) / after "
+                                                            f"(bottom) beyond-boundary fine-tuning ({P.name} profile)", show=False),
                               out.with_name(out.stem + "_beyond.png"))
-    figures["guided"] = _save(coco_viz.plot_guided(fm.x_test[:8], guided, positions, grid,
-                                                   title=f"Patch-guided generation: real (top), generated from the outlined patch (bottom) "
-                                                         f"({P.name} profile)", show=False), out.with_name(out.stem + "_guided.png"))
+    figures["guided"] = _save(cocogan.plot_guided(fm.x_test[:8], guided, positions, grid,
+                                                  title=f"Patch-guided generation: real (top), generated from the outlined patch (bottom) "
+                                                        f"({P.name} profile)", show=False), out.with_name(out.stem + "_guided.png"))
     return {
         "train_samples": len(fm.x_train), "batch_size": C.batch_size, "stage_epochs": list(stage_epochs),
         "n_critic": gan.gan_loss.n_critic, "ema_decay": gan.ema_decay,
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default=None)
     ap.add_argument("--out", default=str(RESULTS / "cocogan.json"))
-    ap.add_argument("--n-critic", type=int, default=None, help="critic steps per generator step (default: kit.gans.coco.cocogan's)")
+    ap.add_argument("--n-critic", type=int, default=None, help="critic steps per generator step (default: kit.cocogan.cocogan's)")
     ap.add_argument("--stage-epochs", default=None, help="cloudy,detail,lucid epochs (default: the profile's), e.g. 1,1,4")
     args = ap.parse_args(argv)
     P = kit.setup(seed=0, profile_name=args.profile)
@@ -147,10 +149,11 @@ def main(argv=None) -> int:
     if stage_epochs is not None and (len(stage_epochs) != 3 or min(stage_epochs) < 0):
         ap.error(f"--stage-epochs wants three non-negative integers like 1,1,4, got {args.stage_epochs}")
     q = quality(P, out, n_critic=args.n_critic, stage_epochs=stage_epochs)
-    memory = coco_memory.compare_memory(MEMORY_SIZES, steps=C.memory_steps, batch=C.memory_batch, base_filters=C.base_filters)
-    peaks = {m: [r["peak_mb"] for r in memory["rows"] if r["model"] == m] for m in coco_memory.MODELS}
-    fig = kit.viz.bar_chart([f"{s}x{s}" for s in MEMORY_SIZES], {"COCO-GAN": peaks["coco"], "full-image GAN": peaks["full"]},
-                            ylabel="peak training memory (MB)", title=f"Peak training memory, batch {C.memory_batch} ({memory['rows'][0]['device']})",
+    memory = cocogan.compare_memory(cocogan.images_at(cocogan.photo_images(64), C.memory_sizes, n=4 * C.memory_batch), steps=C.memory_steps,
+                                    batch=C.memory_batch, base_filters=C.base_filters, parallel=C.memory_parallel)
+    peaks = {m: [np.nan if r["oom"] else r["peak_mb"] for r in memory["rows"] if r["model"] == m] for m in cocogan.MODELS}
+    fig = kit.viz.bar_chart([f"{s}x{s}" for s in C.memory_sizes], {"COCO-GAN": peaks["coco"], "full-image GAN": peaks["full"]},
+                            ylabel="peak training memory (MB)", title=f"Peak training memory, batch {C.memory_batch} ({memory['rows'][0].get('device', '?')})",
                             show=False)
     q["figures"]["memory"] = _save(fig, out.with_name(out.stem + "_memory.png"))
     summary = {
@@ -167,8 +170,8 @@ def main(argv=None) -> int:
         "seam_score_last_iterate": q["seam_score_last_iterate"],
         "seam_score_generated": q["seam_score_generated"],
         "seam_score_real": q["seam_score_real"],
-        **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in MEMORY_SIZES},
-        **{f"time_ratio_{s}": memory["time_ratio"][s] for s in MEMORY_SIZES},
+        **{f"memory_ratio_{s}": memory["memory_ratio"][s] for s in C.memory_sizes},
+        **{f"time_ratio_{s}": memory["time_ratio"][s] for s in C.memory_sizes},
         "beyond_boundary_size": q["beyond_boundary_size"],
         "patch_l1_guided": q["patch_l1_guided"],
         "patch_l1_random_z": q["patch_l1_random_z"],

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import kit
-from kit import gans, metrics
+from kit import gans, judge, metrics
 from kit.data import CLASS_NAMES, SECOND_COLOURS, colorization_data, make_dataset, second_colour_classes, sketch_data, take_per_class
 from kit.metrics.img2img import colour_error_per_class, translation_metrics
 
@@ -73,7 +73,7 @@ def sketch(P, out_dir: Path) -> dict:
     model = gans.pix2pix(x_train.shape[1:], 3, num_classes=10, base_filters=S.sketch_filters, jit_compile=P.jit_compile, seed=1)
     history, seconds = _fit(model, (x_train, t_train, y_train), S, S.sketch_epochs)
     fake = (model.translate(x_test, y_test) + 1) / 2
-    classifier = metrics.fashion_classifier(P)
+    classifier = judge.fashion_classifier(P)
     m = translation_metrics(fake, data.test.targets, y_test, classifier=classifier, features=metrics.ClassifierFeatures(classifier))
     shown = take_per_class(y_test, 1)
     swap = (model.translate(np.repeat(x_test[shown[3:4]], 10, axis=0), np.arange(10)) + 1) / 2

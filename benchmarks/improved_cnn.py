@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default=None)
     ap.add_argument("--no-jit", action="store_true", help="train without XLA whatever the profile says")
+    ap.add_argument("--out", default=None, help="the results file (default: results/improved_cnn_<profile>.json)")
     args = ap.parse_args(argv)
     P = kit.setup(seed=0, profile_name=args.profile)
     jit = False if args.no_jit else P.jit_compile
@@ -38,7 +39,7 @@ def main(argv=None) -> int:
     summary = {"profile": P.name, "hardware": kit.hardware(), "jit_compile": jit, "epochs": P.improved_epochs,
                "batch_size": P.batch_size, "train_samples": len(data.x_train), "improved_cnn_test_accuracy": acc,
                "seconds_per_epoch": float(np.mean(hist.history["epoch_seconds"]))}
-    kit.runs.write_results(RESULTS / f"improved_cnn_{P.name}.json", summary, P, history=hist.history)
+    kit.runs.write_results(args.out or RESULTS / f"improved_cnn_{P.name}.json", summary, P, history=hist.history)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -77,6 +77,7 @@ __all__ = [
     "second_colour_classes",
     "sketch",
     "sketch_data",
+    "take_per_class",
     "skimage_photos",
     "split_indices",
     "square_images",
