@@ -10,6 +10,7 @@ comparison strip PNG next to it.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,11 +18,10 @@ from pathlib import Path
 import numpy as np
 
 import kit
-from kit import esrgan, viz
-from kit.data.photos import load_photo_crops
-from kit.models import esrgan_port
-from kit.models.refiner import refine
-from kit.models.rrdbnet import enhance, rrdbnet
+from kit import sr, viz
+from kit.sr import load_photo_crops
+from kit.sr.refiner import refine
+from kit.sr.rrdbnet import enhance, rrdbnet
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 TIMING_OUTPUT = 256  # inference time per 256x256 output image
@@ -32,8 +32,11 @@ def port_check(work: Path) -> dict:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return {"max_abs_diff": None, "note": "PyTorch not installed: parity not measured here (tests/test_esrgan.py does it)"}
-    return esrgan_port.check_port(work / "port", num_block=23, size=8)
+        return {"max_abs_diff": None, "note": "PyTorch not installed: parity not measured here (tests/test_port.py does it)"}
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import torch_reference  # the PyTorch reference lives with the tests (torch is a test-only dependency)
+
+    return torch_reference.check_port(work / "port", num_block=23, size=8)
 
 
 def main(argv=None) -> int:
@@ -50,40 +53,40 @@ def main(argv=None) -> int:
     print(f"weight port (23 blocks) max abs diff: {port['max_abs_diff']}")
 
     crops = load_photo_crops(e.crop_size, limit=e.max_crops, seed=0)
-    train, val, test = (esrgan.degrade_split(c, draws=e.draws, seed=s) for s, c in enumerate((crops.train, crops.val, crops.test)))
+    train, val, test = (sr.degrade_split(c, draws=e.draws, seed=s) for s, c in enumerate((crops.train, crops.val, crops.test)))
     t = time.perf_counter()
-    baseline = esrgan.choose_baseline(P, train, val, checkpoint_dir=work, verbose=2)
+    baseline = sr.choose_baseline(P, train, val, checkpoint_dir=work, verbose=2)
     baseline_seconds = time.perf_counter() - t
     print("baseline:", baseline.label)
-    enhanced = {name: esrgan.enhance_split(baseline, s) for name, s in (("train", train), ("val", val), ("test", test))}
+    enhanced = {name: sr.enhance_split(baseline, s) for name, s in (("train", train), ("val", val), ("test", test))}
     t = time.perf_counter()
-    models, histories = esrgan.train_refiners(P, enhanced["train"], enhanced["val"], checkpoint_dir=work, verbose=2)
+    models, histories = sr.train_refiners(P, enhanced["train"], enhanced["val"], checkpoint_dir=work, verbose=2)
     refiner_seconds = time.perf_counter() - t
-    refined = esrgan.refine_split(models, enhanced["test"])
-    rows = esrgan.evaluate(enhanced["test"], refined)
-    print(esrgan.metrics_table(rows))
+    refined = sr.refine_split(models, enhanced["test"])
+    rows = sr.evaluate(enhanced["test"], refined)
+    print(sr.metrics_table(rows))
     levels = list(test.degraded)
-    gains = {lv: {ref: esrgan.gains(rows, lv, ref) for ref in esrgan.REFERENCES} for lv in levels}
-    oracle = {lv: esrgan.colour_oracle_gain(enhanced["test"], lv) for lv in levels}
-    colour_stage = {lv: esrgan.colour_stage_gain(models, enhanced["test"], lv) for lv in levels}
+    gains = {lv: {ref: sr.gains(rows, lv, ref) for ref in sr.REFERENCES} for lv in levels}
+    oracle = {lv: sr.colour_oracle_gain(enhanced["test"], lv) for lv in levels}
+    colour_stage = {lv: sr.colour_stage_gain(models, enhanced["test"], lv) for lv in levels}
 
     # Inference speed per 256x256 output: RRDBNet x4 from a 64x64 input (the official architecture, random
     # weights: speed does not depend on them, and the stand-in if one was trained), the refiner at 256x256.
     lr_size = TIMING_OUTPUT // 4
     official_arch = rrdbnet()
     timing = {
-        "rrdbnet_x4plus_s_per_256px_output": esrgan.seconds_per_image(lambda x: enhance(official_arch, x), lr_size, repeats=e.timing_repeats),
-        "refiner_s_per_256px_image": esrgan.seconds_per_image(lambda x: refine(next(iter(models.values())), x), TIMING_OUTPUT, repeats=e.timing_repeats),
+        "rrdbnet_x4plus_s_per_256px_output": sr.seconds_per_image(lambda x: enhance(official_arch, x), lr_size, repeats=e.timing_repeats),
+        "refiner_s_per_256px_image": sr.seconds_per_image(lambda x: refine(next(iter(models.values())), x), TIMING_OUTPUT, repeats=e.timing_repeats),
     }
     if baseline.model is not None and baseline.kind != "official":
-        timing["standin_rrdbnet_s_per_256px_output"] = esrgan.seconds_per_image(baseline, lr_size, repeats=e.timing_repeats)
+        timing["standin_rrdbnet_s_per_256px_output"] = sr.seconds_per_image(baseline, lr_size, repeats=e.timing_repeats)
     del official_arch
 
     n = min(6, len(test.hr))
     fig = viz.side_by_side(
         {
             "raw (hr)": test.hr[:n],
-            "degraded": esrgan.bicubic(test.degraded["mild"][:n]),
+            "degraded": sr.bicubic(test.degraded["mild"][:n]),
             "E(degraded)": enhanced["test"].degraded["mild"][:n],
             "refined": refined["mild"][:n],
             "E(raw)": enhanced["test"].raw[:n],

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 import kit
-from kit import esrgan
-from kit.degrade import LEVEL_NAMES
+from kit import sr
 from kit.checks import check_choice
 from kit.data.folders import split_indices
-from kit.data.photos import SKIMAGE_PHOTOS, skimage_photos, tile
+from kit.sr.degrade import LEVEL_NAMES
+from kit.sr.photos import SKIMAGE_PHOTOS, skimage_photos, tile
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 DEFAULT_PHOTOS = ("astronaut", "coffee", "chelsea")  # a person, an object, an animal
@@ -34,19 +34,19 @@ def one_photo(P, crops: dict, held: str, level: str, work: Path) -> dict:
     e = P.esrgan
     others = np.concatenate([c for name, c in crops.items() if name != held])
     tr, va = split_indices(len(others), (0.8, 0.2), seed=0)
-    train, val = (esrgan.degrade_split(others[i], (level,), draws=e.draws, seed=s) for s, i in enumerate((tr, va)))
-    test = esrgan.degrade_split(crops[held], (level,), draws=e.draws, seed=2)
-    baseline = esrgan.choose_baseline(P, train, val, checkpoint_dir=work / held, verbose=0)
-    enhanced = {name: esrgan.enhance_split(baseline, s) for name, s in (("train", train), ("val", val), ("test", test))}
+    train, val = (sr.degrade_split(others[i], (level,), draws=e.draws, seed=s) for s, i in enumerate((tr, va)))
+    test = sr.degrade_split(crops[held], (level,), draws=e.draws, seed=2)
+    baseline = sr.choose_baseline(P, train, val, checkpoint_dir=work / held, verbose=0)
+    enhanced = {name: sr.enhance_split(baseline, s) for name, s in (("train", train), ("val", val), ("test", test))}
     out = {"test_crops": len(crops[held]), "train_crops": len(tr), "baseline": baseline.kind,
-           "colour_oracle": esrgan.colour_oracle_gain(enhanced["test"], level)}
+           "colour_oracle": sr.colour_oracle_gain(enhanced["test"], level)}
     variants = {"refiner": P, "unet_only": P.replace(esrgan=dataclasses.replace(e, colour_epochs=0))}
     for name, profile in variants.items():
-        model, _ = esrgan.train_refiner(profile, enhanced["train"], enhanced["val"], level=level, checkpoint_dir=work / held / name, verbose=0)
-        rows = esrgan.evaluate(enhanced["test"], esrgan.refine_split(model, enhanced["test"]))
-        out[name] = esrgan.gains(rows, level)
+        model, _ = sr.train_refiner(profile, enhanced["train"], enhanced["val"], level=level, checkpoint_dir=work / held / name, verbose=0)
+        rows = sr.evaluate(enhanced["test"], sr.refine_split(model, enhanced["test"]))
+        out[name] = sr.gains(rows, level)
         if name == "refiner":
-            out["colour_stage"] = esrgan.colour_stage_gain(model, enhanced["test"], level)
+            out["colour_stage"] = sr.colour_stage_gain(model, enhanced["test"], level)
     return out
 
 

@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     collect(runs, args.out, prof)
     env = {**os.environ, "KIT_PROFILE": prof.name}
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "budget.py"), "--out", str(args.out / "budget.json")], check=True, env=env)
-    tries = "2" if prof.name == "smoke" else "10"
+    tries = "1" if prof.name == "smoke" else "10"
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kill_resume.py"), "--tries", tries, "--out", str(args.out)], check=True, env=env)
     if prof.name != "smoke":
         for name in LEGACY:

@@ -388,3 +388,37 @@ def test_q_network_trains_and_guides(small_gan, tmp_path):
         q.guided(images[:2, :16, :16], np.array([[0, 3], [0, 0]]))
     with pytest.raises(ValueError, match=r"in \[-1, 1\]"):
         q.guided(images[:2, :16, :16] * 3, np.zeros((2, 2), int))
+
+
+def test_memory_comparison_survives_out_of_memory(monkeypatch):
+    cocogan = coco
+    """Notebook 06's out-of-memory path: a model that runs out of memory becomes a row that says so, the ratios
+    at that size are None, and the comparison (and so the notebook) goes on."""
+    from kit.cocogan import memory
+
+    def fake_run(job):
+        size = job["images"].shape[1]
+        if job["model"] == "full" and size == 64:
+            return {"model": "full", "size": size, "batch": job["batch"], "oom": True, "error": "ResourceExhaustedError: OOM when allocating"}
+        return {"model": job["model"], "size": size, "batch": job["batch"], "oom": False, "peak_mb": 100.0 + size, "step_seconds": 0.1,
+                "params": 10}
+
+    monkeypatch.setattr(memory, "_run_in_fresh_process", fake_run)
+    images = {s: np.zeros((4, s, s, 3), "float32") for s in (32, 64)}
+    out = cocogan.compare_memory(images, steps=1, batch=2, verbose=False)
+    assert out["memory_ratio"][64] is None and out["time_ratio"][64] is None and out["oom"][64] == ["full"]
+    assert out["memory_ratio"][32] == 1.0 and out["oom"][32] == []
+    assert "out of memory" in cocogan.describe_row(next(r for r in out["rows"] if r["oom"]))
+
+
+def test_measure_reports_a_resource_exhausted_error_as_a_row(monkeypatch):
+    cocogan = coco
+    import keras
+    import tensorflow as tf
+
+    def exhausted(self, *args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(keras.Model, "fit", exhausted)
+    row = cocogan.measure("full", np.zeros((4, 32, 32, 1), "float32"), steps=1, batch=2, base_filters=4)
+    assert row["oom"] and "ResourceExhaustedError" in row["error"] and row["size"] == 32

@@ -78,7 +78,7 @@ def test_every_family_scales_its_losses_under_mixed_float16(mixed_precision, mon
     calls = []
     original = keras.optimizers.LossScaleOptimizer.scale_loss
     monkeypatch.setattr(keras.optimizers.LossScaleOptimizer, "scale_loss", lambda self, loss: calls.append(self) or original(self, loss))
-    logs = model.train_step(batch)
+    logs = model.train_step(tf.nest.map_structure(tf.constant, batch))
     assert {id(model.g_optimizer), id(model.d_optimizer)} <= {id(o) for o in calls}, f"{name}: both losses must be scaled in the tape"
     assert all(np.isfinite(float(v)) for v in logs.values()), logs
     outputs = model.generator.outputs[0] if hasattr(model.generator, "outputs") and model.generator.outputs else None

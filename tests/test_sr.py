@@ -8,6 +8,7 @@ import pytest
 
 from kit.sr import degrade as dg
 from kit import sr as esrgan
+from kit import sr
 from kit.sr.photos import load_photo_crops, skimage_photos, tile
 from kit.metrics import image_quality as iq
 from kit.sr.refiner import chain, colour_stage, refine, refiner
@@ -297,3 +298,23 @@ def test_colour_oracle_gain_measures_only_the_global_colour_part(photo):
     assert esrgan.colour_oracle_gain(cast, "moderate")["psnr_gain_db"] == pytest.approx(0.0, abs=0.05)
     with pytest.raises(ValueError, match="level"):
         esrgan.colour_oracle_gain(cast, "extreme")
+
+
+def test_demo_restore_degrades_enhances_and_refines():
+    photo = sr.demo.example("astronaut", 64)
+    assert photo.dtype == np.uint8 and photo.shape == (64, 64, 3)
+    identity = sr.refiner(base_filters=4, depth=1)  # zero-initialised: the identity
+    out = sr.demo.restore(photo, "moderate", lambda x: sr.bicubic(x), {"moderate": identity}, seed=3)
+    assert {k: out[k].shape for k in ("photo", "degraded", "enhanced", "refined")} == {k: (64, 64, 3) for k in ("photo", "degraded", "enhanced", "refined")}
+    np.testing.assert_allclose(out["refined"], out["enhanced"], atol=1e-5)
+    assert set(out["psnr"]) == {"degraded", "enhanced", "refined"} and all(np.isfinite(v) for v in out["psnr"].values())
+    with pytest.raises(ValueError, match="no refiner for the 'mild' level"):
+        sr.demo.restore(photo, "mild", lambda x: sr.bicubic(x), {"moderate": identity})
+    with pytest.raises(ValueError, match="degradation level"):
+        sr.demo.restore(photo, "awful", lambda x: sr.bicubic(x), identity)
+
+
+def test_demo_interface_builds_with_gradio():
+    gr = pytest.importorskip("gradio")
+    app = sr.demo.interface(lambda x: sr.bicubic(x), sr.refiner(base_filters=4, depth=1))
+    assert isinstance(app, gr.Blocks)
