@@ -190,6 +190,17 @@ def test_fit_gan_refuses_data_that_makes_no_batch_and_wrong_sizes(real):
     assert np.isfinite(h["d_loss"][0])
 
 
+def test_fit_gan_refuses_a_plain_dataset_with_zero_batches_and_writes_no_checkpoint(real, tmp_path):
+    import tensorflow as tf
+
+    gan = make_gan()
+    empty = tf.data.Dataset.from_tensor_slices(real[0][:10]).batch(64, drop_remainder=True)  # not made by make_dataset
+    with pytest.raises(ValueError, match="the dataset yields no batches"):
+        gans.fit_gan(gan, empty, epochs=2, checkpoint_dir=tmp_path / "ck", verbose=0)
+    assert gan.g_optimizer.iterations.numpy() == 0
+    assert not (tmp_path / "ck").exists() or not any((tmp_path / "ck").rglob("epoch-*"))
+
+
 def test_fit_gan_checks_acgan_labels_before_the_graph_sees_them(real):
     ac = make_acgan()
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 9\], the dataset holds \[0, 12\]"):

@@ -265,6 +265,20 @@ def test_image_folder_loading_and_errors(tmp_path):
         load_image_folder(tmp_path, 32)
 
 
+def test_image_folder_limit_is_a_positive_count_of_the_first_files(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.png", "c.png"):
+        _save(tmp_path / name, rng.uniform(0, 1, (40, 40, 3)))
+    assert load_image_folder(tmp_path, 32).shape[0] == 3  # None reads them all
+    np.testing.assert_array_equal(load_image_folder(tmp_path, 32, limit=2), load_image_folder(tmp_path, 32)[:2])
+    assert load_image_folder(tmp_path, 32, limit=10).shape[0] == 3  # a limit above the count reads all
+    for bad, error in [(-1, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match=f"limit must be a positive integer, got {bad!r}"):
+            load_image_folder(tmp_path, 32, limit=bad)
+        with pytest.raises(error, match="limit must be a positive integer"):
+            load_paired_folder(tmp_path, 16, limit=bad)
+
+
 def test_paired_folder(tmp_path):
     left, right = np.zeros((32, 32, 3)), np.ones((32, 32, 3))
     _save(tmp_path / "pair.png", np.concatenate([left, right], axis=1))

@@ -66,6 +66,17 @@ def test_nan_guard_names_the_loss():
         guard.on_train_batch_end(3, {"d_loss": float("nan"), "g_loss": 1.0})
 
 
+def test_nan_guard_watches_losses_only_and_lets_an_infinite_metric_pass():
+    from kit.callbacks import NaNGuard, NonFiniteLossError
+
+    guard = NaNGuard()
+    guard.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    guard.on_train_batch_end(0, {"loss": 0.5, "psnr": float("inf"), "val_psnr": float("inf")})  # a perfect reconstruction
+    assert not getattr(guard.model, "stop_training", False)
+    with pytest.raises(NonFiniteLossError, match=r"batch 1: loss=inf"):
+        guard.on_train_batch_end(1, {"loss": float("inf"), "psnr": float("inf")})
+
+
 def test_nan_guard_stops_real_training(fmnist):
     model = build_classifier("dense", learning_rate=1e30, jit_compile=False)
     from kit.callbacks import NonFiniteLossError

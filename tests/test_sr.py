@@ -87,6 +87,18 @@ def test_degradation_config_from_yaml_and_json(tmp_path):
         dg.degrade(np.zeros((1, 16, 16, 1), np.float32))
 
 
+@pytest.mark.parametrize("name, text, match", [
+    ("bad.json", '{"base": "mild", "jpeg": ', r"bad.json is not valid JSON"),
+    ("bad.yaml", "base: [mild\n", r"bad.yaml is not valid YAML"),
+    ("keys.json", '{"jpg": {}}', r"keys.json: unknown degradation configuration keys"),
+])
+def test_an_invalid_degradation_config_file_is_named_in_the_error(tmp_path, name, text, match):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=match) as err:
+        dg.DegradationConfig.from_file(tmp_path / name)
+    assert str(tmp_path / name) in str(err.value)
+
+
 # -- RRDBNet and tiled inference ----------------------------------------------------------------------
 
 

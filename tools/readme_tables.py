@@ -280,7 +280,7 @@ def budget_table(r: dict) -> str:
 def labs_table(r: dict) -> str:
     lines = [
         f"Built and graded by `make labs` (otter-grader, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`): "
-        f"{r['labs']} of {r['notebooks']} notebooks are labs so far, {r['questions']} auto-graded questions; "
+        f"{r['labs']} of {r['notebooks']} notebooks are labs, {r['questions']} auto-graded questions; "
         f"{r['solutions_left_in_student']} solution lines and {r['hidden_tests_in_student']} hidden tests in the student versions.",
         "",
         "| lab | graded questions | hidden tests | solution score | untouched student score (max) |",
@@ -293,8 +293,31 @@ def labs_table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def kill_resume_table(r: dict) -> str:
+    s = r["summary"]
+    exact = s["max_abs_weight_diff"] == 0 and s["killed"] == s["tries"]
+    return (f"Measured by `benchmarks/kill_resume.py` ({r['date'][:10]}, {s['hardware']}, commit `{(r.get('commit') or 'unknown')[:8]}`): "
+            f"{s['killed']} of {s['tries']} runs killed with SIGKILL at random points ({sum(t['kill'].startswith('write') for t in r['tries'])} "
+            f"of them while a checkpoint was being written), each resumed by running the same call again; the largest difference of "
+            f"any weight from an uninterrupted run: {s['max_abs_weight_diff']:g}" + (" (exact)." if exact else ". NOT EXACT."))
+
+
+def distribute_table(r: dict) -> str:
+    s = r["summary"]
+    lines = [f"Measured by `benchmarks/distribute.py` ({r['date'][:10]}, {s['replicas']} logical devices on {r['hardware']}, commit "
+             f"`{(r.get('commit') or 'unknown')[:8]}`): each family trained for a few steps with SGD on one device and under a "
+             f"MirroredStrategy with the same global batch.", "", "| family | max abs weight difference |", "|---|---:|"]
+    for row in r["per_family"]:
+        if "max_abs_weight_diff" in row:
+            lines.append(f"| {row['family']} | {row['max_abs_weight_diff']:.2e} |")
+    lines += ["", f"Largest difference {s['max_abs_weight_diff']:.2e} (limit 1e-5); latents differ across replicas: "
+                  f"{s['latents_differ_across_replicas']}; resume under the strategy: max difference {s['resume_max_abs_weight_diff']:g}."]
+    return "\n".join(lines)
+
+
 TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "cocogan.json": cocogan_table, "esrgan.json": esrgan_table,
-          "esrgan_unseen.json": esrgan_unseen_table, "budget.json": budget_table, "labs.json": labs_table}
+          "esrgan_unseen.json": esrgan_unseen_table, "budget.json": budget_table, "labs.json": labs_table,
+          "kill_resume.json": kill_resume_table, "distribute.json": distribute_table}
 
 
 def main() -> int:
