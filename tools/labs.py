@@ -2,11 +2,13 @@
 
 For every notebook that carries otter's assignment config (a raw cell ``# ASSIGNMENT CONFIG``)::
 
-    dist/student/NN_name/      the student notebook (solutions replaced by ``...``) and its public tests
+    dist/student/NN_name/      the student notebook (solutions replaced by ``...``; the public checks are plain
+                               cells after each question, so students need no otter)
     dist/autograder/NN_name/   the solution notebook, all tests (hidden ones too) and the autograder zip
 
 Checks, each failing the build: no line of a solution passage survives in the student notebook, no hidden
-test's name appears in the student's files. With ``--grade``: otter grades the solution notebook (every
+test's name appears in the student's files, and the student notebook never calls otter's ``grader`` (otter is
+not a student dependency: questions set ``check_cell: false``). With ``--grade``: otter grades the solution notebook (every
 question must score 100%) and the untouched student notebook (every question must score less), both executed
 at the active profile (``make labs`` uses ``smoke``). The summary goes to ``--results`` (``results/labs.json``).
 
@@ -88,9 +90,11 @@ def build(notebook: Path, dist: Path) -> dict:
     left = [line for line in solution_lines(notebook) if line in student_code]
     hidden = sorted({m for p in (dist / "autograder" / name / "tests").glob("*.py") for m in HIDDEN_TEST_RE.findall(p.read_text())})
     leaked = [h for h in hidden if h in student_text]
+    needs_otter = "grader." in student_code
     questions = sorted(p.stem for p in (dist / "autograder" / name / "tests").glob("*.py"))
     return {"questions": questions, "hidden_tests": len(hidden), "solutions_left_in_student": len(left), "hidden_tests_in_student": len(leaked),
-            "left": left[:5], "leaked": leaked}
+            "left": left[:5], "leaked": leaked,
+            "needs_otter": needs_otter}
 
 
 def grade(notebook: Path, autograder_zip: Path, work: Path) -> dict:
@@ -124,6 +128,8 @@ def main(argv=None) -> int:
             problems.append(f"{nb.stem}: solution lines left in the student notebook: {info['left']}")
         if info["hidden_tests_in_student"]:
             problems.append(f"{nb.stem}: hidden tests visible to students: {info['leaked']}")
+        if info.pop("needs_otter"):
+            problems.append(f"{nb.stem}: the student notebook calls otter's grader (set check_cell: false in every question)")
         if args.grade:
             zips = sorted((args.dist / "autograder" / nb.stem).glob("*-autograder_*.zip"))
             with tempfile.TemporaryDirectory() as tmp:
