@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from kit.env import environment  # noqa: E402
 from kit.profiles import profile  # noqa: E402
+from kit.runs import summarize  # noqa: E402
 
 LEGACY = ("classifier", "gans", "img2img", "cocogan", "esrgan", "esrgan_unseen")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -43,7 +44,7 @@ def execute(runs: Path, prof: str) -> None:
 
 
 def collect(runs: Path, out: Path, prof) -> Path:
-    found = {p.parent.name: json.loads(p.read_text()) for p in sorted(runs.glob("*/metrics.json"))}
+    found = summarize(runs)  # every <runs>/<notebook>/metrics.json (also written to <runs>/summary.json)
     missing = [nb.stem for nb in NOTEBOOKS if nb.stem not in found]
     if missing:
         raise SystemExit(f"no metrics.json in {runs} for {missing}: execute the notebooks first (--execute, or make test / make run)")

@@ -67,11 +67,22 @@ class EnhancedSet:
     raw: np.ndarray
     degraded: dict
 
+    @property
+    def raw_per_image(self) -> np.ndarray:
+        """E(raw) repeated to match the rows of ``degraded[level]``: (N * draws, S, S, 3)."""
+        return self.raw[self.source.hr_index]
+
+    @property
+    def references(self) -> dict:
+        """The two references of every row of ``degraded[level]``: ``{"baseline(raw)": E(raw), "raw": the true
+        high-resolution crop}``, each (N * draws, S, S, 3)."""
+        return {"baseline(raw)": self.raw_per_image, "raw": self.source.hr[self.source.hr_index]}
+
     def pairs(self, levels=None) -> tuple[np.ndarray, np.ndarray]:
         """(E(degraded), E(raw)) training pairs over ``levels`` (default all)."""
         levels = list(self.degraded) if levels is None else list(levels)
         x = np.concatenate([self.degraded[lv] for lv in levels])
-        y = np.concatenate([self.raw[self.source.hr_index] for _ in levels])
+        y = np.concatenate([self.raw_per_image for _ in levels])
         return x, y
 
 

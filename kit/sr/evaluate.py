@@ -46,8 +46,7 @@ def evaluate(test: EnhancedSet, refined: dict) -> list[dict]:
         One dict per (level, image, reference): the means over the test images, with the mean per-channel
         error (image minus reference) as ``mean_channel_error``.
     """
-    idx = test.source.hr_index
-    refs = {"baseline(raw)": test.raw[idx], "raw": test.source.hr[idx]}
+    refs = test.references
     out = []
     for level, deg in test.source.degraded.items():
         images = {"degraded": bicubic(deg), "baseline(degraded)": test.degraded[level], "refined": refined[level]}
@@ -87,7 +86,7 @@ def colour_oracle_gain(test: EnhancedSet, level: str = "mild") -> dict:
     ceiling for any correction of the global colour, not something a refiner can expect to reach: a warm photograph
     and a warmed one look alike, and a refiner sees only the image."""
     level = check_choice(level, list(test.degraded), "level")
-    x, ref = test.degraded[level], test.raw[test.source.hr_index]
+    x, ref = test.degraded[level], test.raw_per_image
     return _gain(np.clip(x + (ref - x).mean(axis=(1, 2), keepdims=True), 0.0, 1.0), x, ref)
 
 
@@ -106,7 +105,7 @@ def colour_stage_gain(model, test: EnhancedSet, level: str = "mild") -> dict:
         stage = _refiner_for(model, [level]).get_layer("colour_stage")
     except ValueError:
         return None
-    x, ref = test.degraded[level], test.raw[test.source.hr_index]
+    x, ref = test.degraded[level], test.raw_per_image
     return _gain(refine(stage, x), x, ref)
 
 
@@ -141,8 +140,7 @@ def perception_distortion(test: EnhancedSet, refined: dict, *, level: str, dista
 
     Returns ``{"rows": {name: {...}}, "reference_sharpness": {"baseline(raw)": ..., "raw": ...}}``."""
     level = check_choice(level, list(test.degraded), "level")
-    idx = test.source.hr_index
-    refs = {"baseline(raw)": test.raw[idx], "raw": test.source.hr[idx]}
+    refs = test.references
     images = {"baseline(degraded)": test.degraded[level], **refined}
     rows = {}
     for name, img in images.items():
@@ -156,3 +154,16 @@ def perception_distortion(test: EnhancedSet, refined: dict, *, level: str, dista
             row["perceptual_distance"] = float(np.mean(distance(img, refs["baseline(raw)"])))
         rows[name] = row
     return {"rows": rows, "reference_sharpness": {k: float(iq.sharpness(v).mean()) for k, v in refs.items()}, "level": level}
+
+
+def perception_distortion_table(result: dict) -> str:
+    """A Markdown table of :func:`perception_distortion`'s result: one row per image kind, PSNR/SSIM against E(raw),
+    PSNR against the true photo, sharpness and (when it was measured) the perceptual distance; the references'
+    own sharpness below it."""
+    rows = result["rows"]
+    columns = ["psnr_vs_baseline(raw)", "ssim_vs_baseline(raw)", "psnr_vs_raw", "sharpness"]
+    columns += ["perceptual_distance"] if all("perceptual_distance" in r for r in rows.values()) else []
+    lines = ["| image | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {name} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |" for name, row in rows.items()]
+    ref = result["reference_sharpness"]
+    return "\n".join(lines) + f"\n\nSharpness of E(raw): {ref['baseline(raw)']:.3f}, of the true photo: {ref['raw']:.3f}"
