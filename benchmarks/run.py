@@ -1,16 +1,21 @@
 """Run the benchmarks at one profile into ``--out`` (``results/`` for ``make bench``; a temporary folder in CI).
 
-1. The notebooks' numbers: with ``--execute``, every notebook is executed in order at the profile (nbconvert,
-   as ``make run`` does), each writing ``<runs>/<notebook>/metrics.json`` through ``kit.runs.log_metrics``;
-   without it, the metrics of runs already made (``make test`` executes the notebooks with nbmake into
-   ``--runs``). They are collected into ``<out>/notebooks.json`` with profile, hardware, versions, commit and date.
-   The notebooks are the one copy of each experiment; this script only collects what they measured.
-2. The thin benchmarks, measuring what no notebook runs: the budget model (``budget.py``) and the
-   kill-and-resume check of the checkpoints (``kill_resume.py``; fewer kills at ``smoke``).
-3. Above ``smoke``: the benchmark scripts behind the README's result tables (``LEGACY``). They still repeat
-   flows the notebooks run (version 0.1's layout); folding them into ``notebooks.json`` is open work.
+1. **The notebooks are the experiments.** With ``--execute``, the notebooks are executed in order at the profile
+   (nbconvert, as ``make run`` does), each writing ``<runs>/<notebook>/metrics.json`` through
+   ``kit.runs.log_metrics`` and its figures to ``<runs>/<notebook>/figures``; without it, the runs already made
+   are collected (``make test`` executes the notebooks with nbmake into ``--runs``). Each topic's results file
+   (``results/gans.json`` from notebooks 02 and 03, ...: :data:`TOPICS`) holds its notebooks' metrics with
+   profile, hardware, library versions, commit and date, and the README's figures are copied from the runs
+   (:data:`FIGURES`). No benchmark repeats a notebook's flow, so a number in the README is what a student's
+   notebook computes at that profile.
+2. **The thin benchmarks** measure what no notebook runs: the budget model (``budget.py``), the kill-and-resume
+   check of the checkpoints (``kill_resume.py``, fewer kills at ``smoke``), training under a two-replica
+   ``MirroredStrategy`` (``distribute.py``), the speed of the kit's ``train_step`` against a plain loop
+   (``gan_speed.py``), and notebook 07's refiner on photographs it never saw, one left out at a time
+   (``esrgan_unseen.py``, a composition of ``kit.sr`` calls). They run when no ``--notebooks`` subset is asked for.
 
-    python benchmarks/run.py --profile cpu --execute --out results
+    python benchmarks/run.py --profile cpu --execute --out results               # everything (make bench)
+    python benchmarks/run.py --profile cpu --execute --notebooks 02 03 --out results  # one topic's notebooks
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,31 +36,105 @@ from kit.env import environment  # noqa: E402
 from kit.profiles import profile  # noqa: E402
 from kit.runs import summarize  # noqa: E402
 
-LEGACY = ("classifier", "gans", "img2img", "cocogan", "esrgan", "esrgan_unseen")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# results/<topic>.json <- the notebooks that measure the topic (written only when all of them ran in the same runs).
+TOPICS = {
+    "classifier": ("01_classifier_fgsm",),
+    "gans": ("02_dcgan", "03_acgan"),
+    "img2img": ("04_colorization_gan", "05_sketch_cgan_patchgan"),
+    "cocogan": ("06_coco_gan",),
+    "esrgan": ("07_esrgan_refinement",),
+}
+# The README's figures: results/<name>.png <- (notebook, figure saved by kit.viz; "grid_epoch_*" = the last one).
+FIGURES = {
+    "classifier_epsilon": ("01_classifier_fgsm", "epsilon_curves"),
+    "gans_dcgan_samples": ("02_dcgan", "grid_epoch_*"),
+    "gans_acgan_classes": ("03_acgan", "acgan_classes"),
+    "img2img_colorization": ("04_colorization_gan", "colorization_comparison"),
+    "img2img_two_colour": ("04_colorization_gan", "two_colour_comparison"),
+    "img2img_sketch": ("05_sketch_cgan_patchgan", "grid_epoch_*"),
+    "cocogan_samples": ("06_coco_gan", "coco_samples_grid"),
+    "cocogan_beyond": ("06_coco_gan", "coco_beyond_boundary"),
+    "cocogan_guided": ("06_coco_gan", "coco_patch_guided"),
+    "cocogan_photos": ("06_coco_gan", "coco_photo_samples"),
+    "esrgan_refinement": ("07_esrgan_refinement", "refinement_zoom"),
+}
+THIN = ("budget", "kill_resume", "distribute", "gan_speed", "esrgan_unseen")
 
 
-def execute(runs: Path, prof: str) -> None:
-    for nb in NOTEBOOKS:
+def select(prefixes) -> list[Path]:
+    """The notebooks whose names start with one of ``prefixes`` ("02", "07_esrgan"), all when none is given."""
+    if not prefixes:
+        return NOTEBOOKS
+    chosen = [nb for nb in NOTEBOOKS if any(nb.stem.startswith(p) for p in prefixes)]
+    unknown = [p for p in prefixes if not any(nb.stem.startswith(p) for nb in NOTEBOOKS)]
+    if unknown:
+        raise SystemExit(f"no notebook starts with {unknown}; notebooks: {[nb.stem for nb in NOTEBOOKS]}")
+    return chosen
+
+
+def execute(notebooks, runs: Path, prof: str) -> dict:
+    """Execute ``notebooks`` in order at ``prof``; returns the wall seconds of each."""
+    seconds = {}
+    for nb in notebooks:
         print(f"=== executing {nb.stem} at {prof}", flush=True)
+        shutil.rmtree(runs / nb.stem, ignore_errors=True)  # no metrics or figures left over from an earlier run
         env = {**os.environ, "KIT_PROFILE": prof, "KIT_BATCH": "1", "KIT_RUN_DIR": str(runs / nb.stem)}
+        t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=-1",
                         "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(runs), "--output", nb.stem, str(nb)],
                        check=True, env=env)
+        seconds[nb.stem] = time.perf_counter() - t0
+        (runs / nb.stem / "seconds.json").write_text(json.dumps({"notebook_seconds": seconds[nb.stem]}))
+    return seconds
 
 
-def collect(runs: Path, out: Path, prof) -> Path:
+def _figure(runs: Path, notebook: str, name: str) -> Path | None:
+    found = sorted((runs / notebook / "figures").glob(f"{name}.png"))
+    return found[-1] if found else None
+
+
+def collect(runs: Path, out: Path, prof, notebooks) -> list[Path]:
+    """Write ``<out>/<topic>.json`` for every topic all of whose notebooks have metrics at ``prof`` in ``runs``,
+    and copy those notebooks' README figures. Returns the paths written."""
     found = summarize(runs)  # every <runs>/<notebook>/metrics.json (also written to <runs>/summary.json)
-    missing = [nb.stem for nb in NOTEBOOKS if nb.stem not in found]
+    wanted = [nb.stem for nb in notebooks]
+    missing = [nb for nb in wanted if nb not in found]
     if missing:
         raise SystemExit(f"no metrics.json in {runs} for {missing}: execute the notebooks first (--execute, or make test / make run)")
-    wrong = {nb: m.get("profile") for nb, m in found.items() if m.get("profile") != prof.name}
+    wrong = {nb: found[nb].get("profile") for nb in wanted if found[nb].get("profile") != prof.name}
     if wrong:
         raise SystemExit(f"the runs in {runs} were made at other profiles than {prof.name}: {wrong}")
-    path = out / "notebooks.json"
-    path.write_text(json.dumps({"notebooks": found, **environment(prof)}, indent=2))
-    print(f"wrote {path} ({len(found)} notebooks)")
-    return path
+    written = []
+    for topic, members in TOPICS.items():
+        if not all(nb in wanted for nb in members):
+            continue
+        summary, per_notebook = {}, {}
+        for nb in members:
+            metrics = dict(found[nb])
+            timing = runs / nb / "seconds.json"
+            if timing.exists():
+                metrics.update(json.loads(timing.read_text()))
+            per_notebook[nb] = metrics
+            for key, value in metrics.items():
+                if key in summary and summary[key] != value and key != "notebook_seconds":
+                    raise SystemExit(f"{topic}: {key!r} is {summary[key]!r} in one notebook and {value!r} in {nb}; rename one")
+                summary.setdefault(key, value)
+        summary.pop("notebook_seconds", None)
+        figures = {}
+        for name, (nb, figure) in FIGURES.items():
+            if nb in members:
+                src = _figure(runs, nb, figure)
+                if src is None:
+                    raise SystemExit(f"{nb} saved no figure {figure!r} in {runs / nb / 'figures'}; FIGURES in {__file__} names it")
+                shutil.copyfile(src, out / f"{name}.png")
+                figures[name] = f"{name}.png"
+        path = out / f"{topic}.json"
+        path.write_text(json.dumps({"summary": summary, **environment(prof), "source": "executed notebooks (benchmarks/run.py)",
+                                    "notebooks": per_notebook, "figures": figures}, indent=2))
+        print(f"wrote {path} from {', '.join(members)}")
+        written.append(path)
+    return written
 
 
 def main(argv=None) -> int:
@@ -62,23 +142,30 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default=None, help="smoke | cpu | t4 | full (default: $KIT_PROFILE, else by hardware)")
     ap.add_argument("--out", type=Path, default=ROOT / "results")
     ap.add_argument("--runs", type=Path, default=None, help="executed notebooks' run folders (default: <out>/runs)")
-    ap.add_argument("--execute", action="store_true", help="execute every notebook at the profile first")
+    ap.add_argument("--execute", action="store_true", help="execute the notebooks at the profile first")
+    ap.add_argument("--notebooks", nargs="*", default=None, help="only these notebooks (name prefixes, e.g. 02 03); skips the thin benchmarks")
     args = ap.parse_args(argv)
     prof = profile(args.profile)
     args.out.mkdir(parents=True, exist_ok=True)
     runs = args.runs or args.out / "runs"
+    notebooks = select(args.notebooks)
     t0 = time.perf_counter()
     if args.execute:
-        execute(runs, prof.name)
-    collect(runs, args.out, prof)
-    env = {**os.environ, "KIT_PROFILE": prof.name}
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "budget.py"), "--out", str(args.out / "budget.json")], check=True, env=env)
-    tries = "1" if prof.name == "smoke" else "10"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kill_resume.py"), "--tries", tries, "--out", str(args.out)], check=True, env=env)
-    if prof.name != "smoke":
-        for name in LEGACY:
-            subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--profile", prof.name, "--out", str(args.out / f"{name}.json")],
-                           check=True, env=env)
+        execute(notebooks, runs, prof.name)
+    collect(runs, args.out, prof, notebooks)
+    if args.notebooks is None:
+        env = {**os.environ, "KIT_PROFILE": prof.name}
+        smoke = prof.name == "smoke"
+        commands = {
+            "budget": ["--out", str(args.out / "budget.json")],
+            "kill_resume": ["--tries", "1" if smoke else "10", "--out", str(args.out)],
+            "distribute": ["--out", str(args.out)] + (["--no-speed"] if smoke else []),
+            "gan_speed": ["--out", str(args.out / "gan_speed.json")] + (["--steps", "3", "--repeats", "1"] if smoke else []),
+            "esrgan_unseen": ["--out", str(args.out / "esrgan_unseen.json")] + (["--photos", "astronaut"] if smoke else []),
+        }
+        for name in THIN:
+            print(f"=== benchmarks/{name}.py", flush=True)
+            subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *commands[name]], check=True, env=env)
     print(f"benchmarks at {prof.name} done in {time.perf_counter() - t0:.0f} s -> {args.out}")
     return 0
 

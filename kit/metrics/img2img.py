@@ -11,8 +11,8 @@ import numpy as np
 from kit.checks import check_images, check_labels
 from kit.data.fashion_mnist import CLASS_NAMES
 from kit.imageops import to_grayscale, to_luma
-from kit.metrics.classification import accuracy
-from kit.metrics.distribution import frechet_distance
+from kit.metrics.classification import accuracy, predict_proba
+from kit.metrics.distribution import frechet_distance, inception_score
 from kit.metrics.image_quality import colourfulness, lab_error, psnr, ssim
 
 
@@ -46,7 +46,8 @@ def translation_metrics(generated, targets, labels=None, *, classifier=None, fea
     Returns:
         A flat dict of floats: ``psnr``, ``ssim`` (means over images), ``colourfulness``,
         ``colourfulness_target``, and when available ``classifier_accuracy``, ``classifier_accuracy_real``,
-        ``fid_classifier``.
+        ``is_classifier``, ``is_classifier_real`` (the classifier's Inception Score of the generated and of the
+        target images, between 1 and the class count) and ``fid_classifier``.
     """
     g = check_images(generated, "generated", channels=(3,))
     t = check_images(targets, "targets", channels=(3,))
@@ -66,6 +67,8 @@ def translation_metrics(generated, targets, labels=None, *, classifier=None, fea
             labels = check_labels(labels, len(g))
             out["classifier_accuracy"] = accuracy(classifier, g_gray, labels)
             out["classifier_accuracy_real"] = accuracy(classifier, t_gray, labels)
+            out["is_classifier"] = inception_score(predict_proba(classifier, g_gray))[0]
+            out["is_classifier_real"] = inception_score(predict_proba(classifier, t_gray))[0]
         if features is not None:
             out["fid_classifier"] = frechet_distance(features(2 * t_gray - 1), features(2 * g_gray - 1))
     return out
