@@ -330,3 +330,17 @@ def test_demo_interface_builds_with_gradio():
     gr = pytest.importorskip("gradio")
     app = sr.demo.interface(lambda x: sr.bicubic(x), sr.refiner(base_filters=4, depth=1))
     assert isinstance(app, gr.Blocks)
+
+
+def test_official_weights_fall_back_to_none_when_the_download_fails(tmp_path, monkeypatch, capsys):
+    """Offline (here: a port nothing listens on) the official weights are None with the reason printed, so
+    choose_baseline falls back to the stand-in; nothing is left in the folder."""
+    import importlib
+
+    enh = importlib.import_module("kit.sr.enhance")  # the module (kit.sr.enhance the name is a function)
+
+    monkeypatch.setattr(enh, "OFFICIAL_URL", "http://127.0.0.1:9/RealESRGAN_x4plus.pth")
+    assert enh.official_weights(download=True, folder=tmp_path, timeout=2.0) is None
+    assert "download failed" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+    assert enh.official_weights(download=False, folder=tmp_path) is None

@@ -5,6 +5,7 @@ training); at the smoke profile, bicubic upscaling. The returned :class:`Enhance
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def official_weights(*, download: bool, folder: Path | None = None, timeout: flo
             print(f"Official Real-ESRGAN weights: not in {folder} and downloading is off for this profile.")
             return None
         try:
+            # urllib rather than keras.utils.get_file: get_file has no timeout, and an offline machine must fall
+            # back to the stand-in in seconds. The release publishes no checksum; the conversion checks every
+            # tensor's name and shape instead.
             folder.mkdir(parents=True, exist_ok=True)
             with urllib.request.urlopen(OFFICIAL_URL, timeout=timeout) as resp, open(pth.with_suffix(".part"), "wb") as f:
                 f.write(resp.read())
