@@ -4,7 +4,8 @@
 #   make run       execute all notebooks in order at the active profile -> runs/ (executed copies, figures, metrics)
 #   make lab       start JupyterLab on notebooks/
 #   make labs      build the graded labs: dist/student/ and dist/autograder/ (otter-grader)
-#   make bench     run the benchmarks at the `cpu` profile (PROFILE=...) -> results/*.json, then the README's tables
+#   make bench     execute every notebook at the `cpu` profile (PROFILE=...) and the thin benchmarks -> results/*.json,
+#                  then the README's tables (NOTEBOOKS="02 03" for some notebooks only)
 #   make wheel     build the kit's wheel into dist/ (for Colab without GitHub access: upload it, the setup cell finds it)
 #   make set-repo URL=https://github.com/OWNER/NAME REF=main    point every badge and setup cell at a repository
 #   make gpu-check time each notebook's training at the GPU profile on this machine's GPU -> results/gpu_check.json
@@ -65,11 +66,13 @@ test-main: $(STAMP) $(TORCH_STAMP) data
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/checkpoints KIT_LOGS=$(TMP)/logs KIT_RUN_ROOT=$(TMP)/runs \
 	  $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider
 
-# The benchmarks at the smoke profile into $(TMP)/results (never results/): the notebooks' numbers from the runs
-# test-main just executed, and each thin benchmark script.
+# The benchmarks at the smoke profile into $(TMP)/results (never results/): every topic's results file from the
+# notebooks test-main just executed, each thin benchmark script, then the README's tables rendered from them into a
+# copy of the README (so a renamed metric breaks CI, not the next `make bench`).
 bench-smoke: $(STAMP) data
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/bench-checkpoints $(PY) benchmarks/run.py --profile smoke \
 	  --runs $(TMP)/runs --out $(TMP)/results
+	cp README.md $(TMP)/README.md && $(PY) tools/readme_tables.py --results $(TMP)/results --readme $(TMP)/README.md
 
 labs-check: $(STAMP) data
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/labs-checkpoints $(PY) tools/labs.py --dist $(TMP)/dist --grade \
@@ -99,7 +102,9 @@ lab: $(STAMP) data
 	$(PY) -m jupyter lab notebooks
 
 bench: $(STAMP) data
-	KIT_PROFILE=$(PROFILE) $(PY) benchmarks/run.py --profile $(PROFILE) --execute --out results
+	rm -rf build/bench-checkpoints  # measure training from scratch, never a resumed checkpoint
+	KIT_PROFILE=$(PROFILE) KIT_CHECKPOINTS=$(CURDIR)/build/bench-checkpoints $(PY) benchmarks/run.py --profile $(PROFILE) --execute \
+	  --runs build/bench-runs --out results $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 	$(PY) tools/readme_tables.py
 
 wheel: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -124,6 +125,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESULTS / "gan_speed.json"))
     args = ap.parse_args(argv)
     P = kit.setup(seed=0)
+    load = os.getloadavg()[0]  # other work on the machine slows both loops alike (interleaved), but not the absolute rates
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     x = load_fashion_mnist("tanh", train_samples=BATCH * 20, test_samples=10).x_train
@@ -131,7 +133,7 @@ def main(argv=None) -> int:
     if kit.env.gpu_names():
         rows += speed(x, steps=args.steps, repeats=args.repeats, mixed=True)
     cpu_ratio = next(r["ratio_kit_over_plain"] for r in rows if not r["jit_compile"] and not r["mixed_float16"])
-    summary = {"profile": P.name, "hardware": kit.hardware(), "train_step_speed_ratio": cpu_ratio}
+    summary = {"profile": P.name, "hardware": kit.hardware(), "train_step_speed_ratio": cpu_ratio, "load_average_at_start": load}
     kit.runs.write_results(out, summary, P, speed=rows)
     print(json.dumps(summary, indent=2))
     print(f"wrote {out}")

@@ -344,3 +344,15 @@ def test_official_weights_fall_back_to_none_when_the_download_fails(tmp_path, mo
     assert "download failed" in capsys.readouterr().out
     assert not any(tmp_path.iterdir())
     assert enh.official_weights(download=False, folder=tmp_path) is None
+
+
+def test_transfer_gains_of_identity_refiners_are_zero_at_every_level(photo):
+    """Refiners that return their input leave E(degraded) as it was: a gain of exactly 0 dB at each level asked for."""
+    identity = refiner(base_filters=4, depth=2)  # zero-initialised residual head: the identity
+    crops = np.concatenate([photo, photo[:, ::-1]])  # 48x48, divisible by 4
+    out = sr.transfer_gains(crops, sr.Enhancer("bicubic", "bicubic"), {"mild": identity, "severe": identity})
+    assert set(out) == {"mild", "severe"}
+    for g in out.values():
+        assert g["psnr_gain_db"] == pytest.approx(0.0, abs=1e-5) and g["ssim_gain"] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="no refiner for the levels"):
+        sr.transfer_gains(crops, sr.Enhancer("bicubic", "bicubic"), {"mild": identity}, levels=["moderate"])

@@ -7,6 +7,7 @@ Each table lives between ``<!-- BEGIN results/NAME.json -->`` and ``<!-- END res
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -19,12 +20,42 @@ def pct(v):
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
+def from_notebooks(r: dict) -> bool:
+    """Whether a results file was written by benchmarks/run.py from executed notebooks (else: version 0.1's scripts)."""
+    return "notebooks" in r
+
+
+def provenance(r: dict) -> str:
+    """Where a results file's numbers come from: notebooks, profile, hardware, versions, date, commit, run times."""
+    v = r["versions"]
+    names = list(r["notebooks"])
+    times = ", ".join(f"{nb[:2]} {m['notebook_seconds'] / 60:.0f} min" for nb, m in r["notebooks"].items() if "notebook_seconds" in m)
+    return (f"Measured by executing notebook{'s' if len(names) > 1 else ''} {' and '.join(n[:2] for n in names)} "
+            f"(`make bench`: `benchmarks/run.py`) at the **{r['profile']}** profile on {r['hardware']}, TensorFlow {v['tensorflow']}, "
+            f"Keras {v['keras']}, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`" + (f"; run time {times}." if times else "."))
+
+
+def legacy(r: dict, script: str) -> str:
+    """The label of a results file from version 0.1's benchmark scripts (removed since), until make bench re-measures."""
+    return (f"**Version 0.1 measurement**, not yet re-measured from the notebooks: `benchmarks/{script}` (removed since; "
+            f"`make bench` now executes the notebooks instead), {r['date'][:10]}.")
+
+
+def compare(a: float, b: float, lower: str, higher: str, same: str = "the same as") -> str:
+    """Words for a against b, so a sentence that states a conclusion follows the numbers."""
+    return lower if a < b else higher if a > b else same
+
+
 def classifier_table(r: dict) -> str:
+    if from_notebooks(r):
+        return classifier_notebook_table(r)
     s = r["summary"]
     m = r["models"]
     v = r["versions"]
     lines = [
-        f"Measured by `benchmarks/classifier.py` at the **{s['profile']}** profile on {s['hardware']} "
+        legacy(r, "classifier.py"),
+        "",
+        f"Measured at the **{s['profile']}** profile on {s['hardware']} "
         f"({s['train_samples']:,} training images, {s['test_samples']:,} test images, attacks on "
         f"{s['attack_samples']:,} test images, PGD {r['pgd_steps']} steps), TensorFlow {v['tensorflow']}, "
         f"Keras {v['keras']}, {r['date'][:10]}.",
@@ -64,38 +95,111 @@ def classifier_table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def classifier_notebook_table(r: dict) -> str:
+    s = r["summary"]
+    models = [k.removesuffix("_test_accuracy") for k in s if k.endswith("_test_accuracy") and not k.startswith("adv_")]
+    defended = s["adv_trained_pgd_acc_eps_0_1"] - s["pgd_acc_eps_0_1"]
+    lines = [
+        provenance(r),
+        "",
+        "| model | test accuracy |",
+        "|---|---:|",
+        *(f"| `{m}` | {pct(s[f'{m}_test_accuracy'])} |" for m in models),
+        "",
+        "| reference CNN @ ε=0.1 | clean | FGSM | PGD | FGSM, garment pixels only | targeted FGSM success |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| undefended | {pct(s['reference_cnn_test_accuracy'])} | {pct(s['fgsm_acc_eps_0_1'])} | {pct(s['pgd_acc_eps_0_1'])} | "
+        f"{pct(s['fgsm_garment_mask_acc_eps_0_1'])} | {pct(s['targeted_fgsm_success_eps_0_1'])} |",
+        f"| adversarially fine-tuned | {pct(s['adv_trained_clean_accuracy'])} | {pct(s['adv_trained_fgsm_acc_eps_0_1'])} | "
+        f"{pct(s['adv_trained_pgd_acc_eps_0_1'])} | | |",
+        "",
+        f"Adversarial fine-tuning {'raised' if defended > 0 else 'did not raise'} accuracy under PGD at ε=0.1 by "
+        f"{100 * defended:+.1f} points, at {100 * (s['adv_trained_clean_accuracy'] - s['reference_cnn_test_accuracy']):+.1f} points of "
+        "clean accuracy.",
+        "",
+        f"![Accuracy under attack](results/{r['figures']['classifier_epsilon']})",
+    ]
+    return "\n".join(lines)
+
+
+def cocogan_notebook_table(r: dict) -> str:
+    s, f = r["summary"], r["figures"]
+    sizes = sorted(int(k.removeprefix("memory_ratio_")) for k in s if k.startswith("memory_ratio_"))
+    lines = [
+        provenance(r),
+        "",
+        "| 32x32 Fashion-MNIST | COCO-GAN (assembled, weight average) | COCO-GAN (last iterate) | real test images |",
+        "|---|---:|---:|---:|",
+        f"| classifier FID | {s['fid_classifier']:.2f} | {s['fid_classifier_last_iterate']:.2f} | |",
+        f"| confident predictions (p ≥ 0.8) | {pct(s['confident_generated'])} | {pct(s['confident_generated_last_iterate'])} | "
+        f"{pct(s['confident_real'])} |",
+        f"| seam score (1.0 = seamless) | {s['seam_score_generated']:.3f} | | {s['seam_score_real']:.3f} |",
+        "",
+        f"Photographs at 64x64 ({s['photo_source']}, {s['photo_train_images']:,} training images): seam score {s['photo_seam_score_generated']:.3f} "
+        f"(held-out photographs {s['photo_seam_score_real']:.3f}); Inception FID against held-out photographs "
+        f"{num(s['photo_fid_inception'])}" + (" (no InceptionV3 weights offline)." if s["photo_fid_inception"] is None else "."),
+        "",
+        "| output | COCO-GAN peak memory / full-image GAN's | COCO-GAN step time / full-image GAN's |",
+        "|---|---:|---:|",
+        *(f"| {z}x{z} | {s[f'memory_ratio_{z}']:.2f} | {s[f'time_ratio_{z}']:.2f} |" for z in sizes),
+        "",
+        f"Patch-guided generation: an image generated from one real test macro patch redraws that patch with a mean absolute error of "
+        f"{s['patch_l1_guided']:.3f}; images from random z differ from it by {s['patch_l1_random_z']:.3f} there.",
+        "",
+        f"![COCO-GAN samples with the micro-patch grid](results/{f['cocogan_samples']})",
+        f"![Beyond-boundary {s['beyond_boundary_size']}x{s['beyond_boundary_size']} samples](results/{f['cocogan_beyond']})",
+        f"![COCO-GAN on photographs](results/{f['cocogan_photos']})",
+        "",
+        f"![Patch-guided generation](results/{f['cocogan_guided']})",
+    ]
+    return "\n".join(lines)
+
+
 def num(v, fmt="{:.2f}"):
     return "n/a" if v is None else fmt.format(v)
 
 
 def gans_table(r: dict) -> str:
-    s, v = r["summary"], r["versions"]
+    s = r["summary"]
+    ceiling, floor = s["real_is_classifier"], s["untrained_is_classifier"]
     lines = [
-        f"Measured by `benchmarks/gans.py` at the **{s['profile']}** profile on {s['hardware']}, TensorFlow "
-        f"{v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}.",
+        provenance(r),
         "",
+        f"DCGAN, {s['epochs']} epochs on {s['train_samples']:,} images; classifier metrics on {s['fid_samples']:,} images "
+        "(features and predictions of the Fashion-MNIST judge classifier, `kit.judge`):",
+        "",
+        "| images | classifier FID vs test images (lower is better) | classifier IS (1 to 10) |",
+        "|---|---:|---:|",
+        f"| real training images | {num(s['real_vs_real_fid_classifier'])} | {num(ceiling)} |",
+        f"| DCGAN (BCE) | **{num(s['dcgan_fid_classifier'])}** | **{num(s['dcgan_is_classifier'])}** |",
+        f"| WGAN-GP (fewer epochs) | {num(s['wgan_gp_fid_classifier'])} | |",
+        f"| untrained generator | {num(s['untrained_fid_classifier'])} | {num(floor)} |",
+        f"| DCGAN, Inception FID / IS (ImageNet InceptionV3) | {num(s['dcgan_fid_inception'])} | {num(s['dcgan_is_inception'])} |",
+        "",
+        f"The DCGAN's classifier IS is {compare(s['dcgan_is_classifier'], ceiling, 'below', 'above')} the real images' "
+        f"({s['dcgan_is_classifier']:.2f} vs {ceiling:.2f}) and {compare(s['dcgan_is_classifier'], floor, 'below', 'above')} the untrained "
+        f"generator's ({floor:.2f}); its FID is {s['dcgan_fid_classifier'] / s['real_vs_real_fid_classifier']:.0f}x the real-vs-real "
+        "value. \"n/a\": InceptionV3's ImageNet weights could not be downloaded on that machine.",
+        "",
+        f"ACGAN: the judge classifier labels **{pct(s['acgan_sample_accuracy'])}** of samples as the requested class (it scores "
+        f"{pct(s['real_test_accuracy'])} on real test images; the course's reference cGAN report measured 30.57%). Classifier IS "
+        f"{s['acgan_classifier_score']:.2f}, "
+        + ("between" if s["untrained_classifier_score"] < s["acgan_classifier_score"] < s["real_classifier_score"] else "NOT between")
+        + f" the untrained generator's {s['untrained_classifier_score']:.2f} and real test images' {s['real_classifier_score']:.2f}; "
+        f"classifier FID {s['acgan_fid_classifier']:.2f}.",
+        "",
+        f"![DCGAN samples](results/{r['figures']['gans_dcgan_samples']}) ![ACGAN class rows](results/{r['figures']['gans_acgan_classes']})",
     ]
-    q = r.get("quality")
-    if q:
-        d, a = q["dcgan"], q["acgan"]
-        lines += [
-            f"| classifier FID (n={q['fid_samples']:,}, lower is better) | value |",
-            "|---|---:|",
-            f"| real vs real (train vs test images) | {num(q['real_vs_real']['fid'])} |",
-            f"| DCGAN, {d['epochs']} epochs on {d['train_samples']:,} images | {num(d['fid_classifier'])} |",
-            f"| untrained generator | {num(q['untrained']['fid'])} |",
-            f"| DCGAN, Inception FID | {num(d['fid_inception'])} |",
-            "",
-            f"ACGAN ({a['epochs']} epochs): the independent classifier labels **{pct(a['sample_accuracy'])}** of samples as "
-            f"the requested class (it scores {pct(q['feature_classifier_real_test_accuracy'])} on real test images; "
-            f"the course's reference cGAN report measured 30.57%). Classifier score {a['classifier_score']:.2f} / 10.",
-            "",
-            "![DCGAN samples](results/gans_dcgan_samples.png) ![ACGAN class rows](results/gans_acgan_classes.png)",
-            "",
-        ]
-    lines += [
-        "`train_step` speed, DCGAN at batch 64: the kit's `GAN` under `model.fit` vs a plain `tf.function` + "
-        "`GradientTape` loop of the same networks, measured in one run.",
+    return "\n".join(lines)
+
+
+def gan_speed_table(r: dict) -> str:
+    lines = [
+        f"`train_step` speed, DCGAN at batch 64 (`benchmarks/gan_speed.py`, {r['hardware']}, {r['date'][:10]}, commit "
+        f"`{(r.get('commit') or 'unknown')[:8]}`): the kit's `GAN` under `model.fit` vs a plain `tf.function` + `GradientTape` loop "
+        "of the same networks, interleaved in one process"
+        + (f" (load average {r['summary']['load_average_at_start']:.1f} on {r['hardware']} when it started: other work slowed both "
+           "loops, so read the rates as lower bounds and the ratio as the measurement)." if r["summary"].get("load_average_at_start", 0) > 1.0 else "."),
         "",
         "| jit_compile | mixed float16 | kit steps/s | plain loop steps/s | kit / plain |",
         "|---|---|---:|---:|---:|",
@@ -107,78 +211,102 @@ def gans_table(r: dict) -> str:
 
 
 def img2img_table(r: dict) -> str:
-    s, v, c, k = r["summary"], r["versions"], r["colorization"], r["sketch"]
+    s, f = r["summary"], r["figures"]
+    gan_more = compare(s["colourfulness_l1_gan"], s["colourfulness_l1_only"], "less", "more")
     return "\n".join([
-        f"Measured by `benchmarks/img2img.py` at the **{s['profile']}** profile on {s['hardware']}, TensorFlow "
-        f"{v['tensorflow']}, Keras {v['keras']}; colorization measured {c['measured'][:10]}, sketches {k['measured'][:10]}; "
-        f"{c['test_pairs']:,} held-out pairs per task.",
+        provenance(r),
         "",
-        f"Colorization (28x28, label-conditioned U-Net + PatchGAN, {c['train_pairs']:,} training pairs, {c['epochs']} epochs each; "
-        f"the classes {' and '.join(c['second_colours'])} come in two colours, a coin flip per garment):",
+        "Colorization (28x28, label-conditioned U-Net + PatchGAN; the classes Dress and Sneaker come in two colours, a coin flip "
+        "per garment):",
         "",
         "| colorizer | PSNR (dB) | SSIM | colourfulness | colourfulness, two-colour classes | mean ΔE (Lab), garment |",
         "|---|---:|---:|---:|---:|---:|",
-        *(f"| {label} | {c[run]['psnr']:.2f} | {c[run]['ssim']:.3f} | {c[run]['colourfulness']:.1f} | "
-          f"{c[run]['two_colour_classes']['colourfulness']:.1f} | {c[run]['lab_error']['all']:.1f} |"
-          for label, run in (("L1 only", "l1_only"), ("L1 + GAN (PatchGAN)", "l1_gan"))),
-        f"| targets | | | {c['l1_gan']['colourfulness_target']:.1f} | {c['l1_gan']['two_colour_classes']['colourfulness_target']:.1f} | |",
+        f"| L1 only | {s['colorization_psnr_l1_only']:.2f} | {s['colorization_ssim_l1_only']:.3f} | {s['colourfulness_l1_only']:.1f} | "
+        f"{s['colourfulness_two_colour_l1_only']:.1f} | {s['lab_error_l1_only']:.1f} |",
+        f"| L1 + GAN (PatchGAN) | {s['colorization_psnr']:.2f} | {s['colorization_ssim']:.3f} | {s['colourfulness_l1_gan']:.1f} | "
+        f"{s['colourfulness_two_colour_l1_gan']:.1f} | {s['lab_error_l1_gan']:.1f} |",
+        f"| targets | | | {s['colourfulness_target']:.1f} | | |",
         "",
-        f"Sketch -> garment (64x64, label-conditioned U-Net + PatchGAN, width {k['base_filters']}, {k['train_pairs']:,} "
-        f"training pairs, {k['epochs']} epochs):",
+        f"The GAN term made the colours {gan_more} vivid (colourfulness {s['colourfulness_l1_only']:.1f} → {s['colourfulness_l1_gan']:.1f}, "
+        f"targets {s['colourfulness_target']:.1f}; two-colour classes {s['colourfulness_two_colour_l1_only']:.1f} → "
+        f"{s['colourfulness_two_colour_l1_gan']:.1f}) at {s['colorization_psnr_l1_only'] - s['colorization_psnr']:+.2f} dB of PSNR "
+        "(L1 only minus L1 + GAN): an L1 loss alone averages the two colours of a two-colour class into grey.",
+        "",
+        "Sketch → garment (64x64, label-conditioned U-Net + your PatchGAN):",
         "",
         "| | this kit | course reference report |",
         "|---|---:|---:|",
-        f"| independent classifier on generated images | **{pct(k['classifier_accuracy'])}** | 30.57% |",
-        f"| same classifier on the real images | {pct(k['classifier_accuracy_real'])} | 62.5% |",
-        f"| classifier FID, generated vs real | {k['fid_classifier']:.2f} | 95.78 (its own features) |",
-        f"| PSNR / SSIM against the source image | {k['psnr']:.2f} dB / {k['ssim']:.3f} | |",
+        f"| independent classifier on generated images | **{pct(s['sketch_sample_accuracy'])}** | 30.57% |",
+        f"| same classifier on the real images | {pct(s['real_test_accuracy'])} | 62.5% |",
+        f"| classifier FID, generated vs real | {s['sketch_fid_classifier']:.2f} | 95.78 (its own features) |",
+        f"| classifier IS: generated / real / untrained generator | **{s['sketch_is_classifier']:.2f}** / {s['real_is_classifier']:.2f} / "
+        f"{s['untrained_is_classifier']:.2f} | 13.0 (InceptionV3, 1,000 classes) |",
+        f"| PSNR / SSIM against the source image | {s['sketch_psnr']:.2f} dB / {s['sketch_ssim']:.3f} | |",
         "",
-        "![Colorization](results/img2img_colorization.png)",
+        f"Generated garments' classifier IS is {compare(s['sketch_is_classifier'], s['real_is_classifier'], 'below', 'above')} the real "
+        f"images' ({s['sketch_is_classifier']:.2f} vs {s['real_is_classifier']:.2f}).",
         "",
-        "![Colorization of the two-colour classes](results/img2img_two_colour.png)",
+        f"![Colorization](results/{f['img2img_colorization']})",
         "",
-        "![Sketch to garment](results/img2img_sketch.png)",
+        f"![Colorization of the two-colour classes](results/{f['img2img_two_colour']})",
+        "",
+        f"![Sketch to garment](results/{f['img2img_sketch']})",
     ])
 
 
+ESRGAN_ROWS = {"baseline(degraded)": "E(degraded)", "l1_refiner": "L1 refiner", "gan_refiner": "GAN refiner (ESRGAN objective)"}
+
+
 def esrgan_table(r: dict) -> str:
-    s, v, st = r["summary"], r["versions"], r["settings"]
-    rows = {(m["level"], m["image"], m["reference"]): m for m in r["metrics"]}
+    s = r["summary"]
+    levels = [k.removeprefix("refine_psnr_gain_db_") for k in s if k.startswith("refine_psnr_gain_db_")]
+    tr, va, te = s["crops_train_val_test"]
     lines = [
-        f"Measured by `benchmarks/esrgan.py` at the **{s['profile']}** profile on {s['hardware']} "
-        f"({st['train_crops']}/{st['val_crops']}/{st['test_crops']} train/val/test crops of {st['crop_size']}x{st['crop_size']} "
-        f"from scikit-image's photographs, {st['draws']} degradations per crop and level), TensorFlow {v['tensorflow']}, "
-        f"Keras {v['keras']}, {r['date'][:10]}. Baseline enhancer: **{s['baseline_label']}**. Weight port vs PyTorch, "
-        f"23 blocks: max abs difference {num(s['weight_port_max_abs_diff'], '{:.1e}')}.",
+        provenance(r),
         "",
-        "| level | PSNR vs E(raw): E(degraded) → refined | SSIM vs E(raw): E(degraded) → refined | PSNR vs true photo: E(degraded) → refined | colour stage alone | oracle mean-colour fix |",
+        f"{tr}/{va}/{te} train/val/test crops of {s['crop_size']}x{s['crop_size']} from {s['photo_source']}, {s['draws']} "
+        f"degradation{'s' if s['draws'] != 1 else ''} per crop and level. Baseline enhancer: **{s['baseline_label']}**.",
+        "",
+        "| level | PSNR vs E(raw): E(degraded) → refined | SSIM gain vs E(raw) | PSNR gain vs true photo | colour stage alone | oracle mean-colour fix |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    oracle, stage = r["colour_oracle"], r["colour_stage"]
-    for level, g in r["gains"].items():
-        b, f = rows[(level, "baseline(degraded)", "baseline(raw)")], rows[(level, "refined", "baseline(raw)")]
-        bt, ft = rows[(level, "baseline(degraded)", "raw")], rows[(level, "refined", "raw")]
-        lines.append(f"| {level} | {b['psnr']:.2f} → {f['psnr']:.2f} ({g['baseline(raw)']['psnr_gain_db']:+.2f} dB) | "
-                     f"{b['ssim']:.4f} → {f['ssim']:.4f} ({g['baseline(raw)']['ssim_gain']:+.4f}) | "
-                     f"{bt['psnr']:.2f} → {ft['psnr']:.2f} ({g['raw']['psnr_gain_db']:+.2f} dB) | "
-                     f"{num((stage[level] or {}).get('psnr_gain_db'), '{:+.2f} dB')} | {oracle[level]['psnr_gain_db']:+.2f} dB |")
-    ce = ", ".join(f"{c:+.4f}" for c in s["mean_channel_error"])
+    for lv in levels:
+        before, after = s[f"psnr_baseline(degraded)_vs_baseline(raw)_{lv}"], s[f"psnr_refined_vs_baseline(raw)_{lv}"]
+        stage = s.get(f"colour_stage_psnr_gain_db_{lv}")
+        lines.append(f"| {lv} | {before:.2f} → {after:.2f} ({s[f'refine_psnr_gain_db_{lv}']:+.2f} dB) | {s[f'refine_ssim_gain_{lv}']:+.4f} | "
+                     f"{s[f'refine_psnr_gain_vs_hr_db_{lv}']:+.2f} dB | {num(stage, '{:+.2f} dB')} | {s[f'colour_oracle_psnr_gain_db_{lv}']:+.2f} dB |")
+    outside = {k.removeprefix("outside_collection_psnr_gain_db_"): v for k, v in s.items() if k.startswith("outside_collection_psnr_gain_db_")}
+    if outside:
+        lines += ["", "On scikit-image's photographs, outside the training collection: PSNR gain vs E(raw) "
+                  + ", ".join(f"{lv} {g:+.2f} dB" for lv, g in outside.items()) + "."]
+    lv = s["gan_refiner_level"]
+    pd = {key: {m: s[f"pd_{key}_{m}"] for m in ("psnr_vs_baseline(raw)", "ssim_vs_baseline(raw)", "psnr_vs_raw", "sharpness", "perceptual_distance")
+                if f"pd_{key}_{m}" in s} for key in ESRGAN_ROWS}
+    has_pd = all("perceptual_distance" in row for row in pd.values())
     lines += [
         "",
-        f"Mean per-channel error (R, G, B) of the refined images against E(raw) at the {s['gain_level']} level: {ce}. "
-        f"Inference per 256x256 output on this CPU: RRDBNet x4plus {s['rrdbnet_x4plus_s_per_256px_output']:.1f} s, "
-        f"refiner {s['refiner_s_per_256px_image']:.2f} s.",
+        f"**The ESRGAN objective** at the {lv} level: the L1 refiner against the same refiner fine-tuned with a relativistic average "
+        "discriminator + perceptual loss + L1. Perceptual loss: " + s["perceptual_features"] + ". Perceptual distance: "
+        + s["perceptual_distance"] + ".",
         "",
-        "The refiner is two stages: a global colour stage that sees the whole image and adds one offset per channel "
-        "(the white-balance error, a random-sign Lab b* shift), then a residual U-Net trained on patches for the local "
-        "damage. \"Colour stage alone\" is the first stage's gain by itself (`kit.esrgan.colour_stage_gain`). The last "
-        "column is a ceiling, not a method: E(degraded) with each image's mean colour error removed using the reference "
-        "(`kit.esrgan.colour_oracle_gain`). Test crops are held out, but they come from the same seven photographs as the "
-        "training crops, so much of what the colour stage learns is these photographs' colours; the next table shows what "
-        "happens on a photograph it never saw.",
-        "",
-        f"![Comparison strip](results/{r['figures']['comparison_strip']})",
+        "| images | PSNR vs E(raw) | SSIM vs E(raw) | PSNR vs true photo | sharpness (variance of the Laplacian) |"
+        + (" perceptual distance to E(raw) (lower is closer) |" if has_pd else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|" if has_pd else ""),
     ]
+    for key, label in ESRGAN_ROWS.items():
+        row = pd[key]
+        lines.append(f"| {label} | {row['psnr_vs_baseline(raw)']:.2f} | {row['ssim_vs_baseline(raw)']:.4f} | {row['psnr_vs_raw']:.2f} | "
+                     f"{row['sharpness']:.4f} |" + (f" {row['perceptual_distance']:.4g} |" if has_pd else ""))
+    lines.append(f"| E(raw), the reference | | | | {s['sharpness_e_raw']:.4f} |" + (" |" if has_pd else ""))
+    l1, g = pd["l1_refiner"], pd["gan_refiner"]
+    sharper = compare(g["sharpness"], l1["sharpness"], "less sharp", "sharper", "as sharp")
+    psnr_cost = l1["psnr_vs_baseline(raw)"] - g["psnr_vs_baseline(raw)"]
+    sentence = (f"The GAN refiner is {sharper} than the L1 refiner ({g['sharpness']:.4f} vs {l1['sharpness']:.4f}; E(raw) "
+                f"{s['sharpness_e_raw']:.4f}) and {'costs' if psnr_cost > 0 else 'gains'} {abs(psnr_cost):.2f} dB of PSNR against E(raw)")
+    if has_pd:
+        closer = compare(g["perceptual_distance"], l1["perceptual_distance"], "closer to", "further from", "as close to")
+        sentence += f"; by the perceptual distance it is {closer} E(raw) ({g['perceptual_distance']:.4g} vs {l1['perceptual_distance']:.4g})"
+    lines += ["", sentence + ".", "", f"![L1 and GAN refiners, zoomed, with error maps](results/{r['figures']['esrgan_refinement']})"]
     return "\n".join(lines)
 
 
@@ -199,19 +327,30 @@ def esrgan_unseen_table(r: dict) -> str:
         f"| crop-weighted mean | | {s['refine_psnr_gain_db_unseen']:+.2f} dB | {s['colour_stage_psnr_gain_db_unseen']:+.2f} dB | "
         f"{s['unet_only_psnr_gain_db_unseen']:+.2f} dB | {s['colour_oracle_psnr_gain_db_unseen']:+.2f} dB |",
         "",
-        "A negative gain means the refiner made E(degraded) worse. Six photographs are too few to learn white balance in "
-        "general: on a new photograph the colour stage applies what it learnt about the others. Train on your own, larger "
-        "set of photographs (`load_photo_crops(folder=...)`) before trusting it on new ones.",
     ]
+    gain, stage = s["refine_psnr_gain_db_unseen"], s["colour_stage_psnr_gain_db_unseen"]
+    if gain < 0:
+        lines.append(f"On photographs it never saw, the refiner made E(degraded) worse on average ({gain:+.2f} dB)"
+                     + (f", and its colour stage alone accounts for {stage:+.2f} dB of that: trained on the other six of scikit-image's "
+                        "seven photographs, the stage learns their colours, not white balance in general."
+                        if stage < 0 else ".")
+                     + " Train on a larger collection (notebook 07's `tf_flowers` at the GPU profile, or your own photographs with "
+                       "`load_photo_crops(folder=...)`) before trusting it on new ones.")
+    else:
+        lines.append(f"On photographs it never saw, the refiner still improved E(degraded) on average ({gain:+.2f} dB).")
     return "\n".join(lines)
 
 
 def cocogan_table(r: dict) -> str:
+    if from_notebooks(r):
+        return cocogan_notebook_table(r)
     s, q, v = r["summary"], r["quality"], r["versions"]
     rows = {(m["size"], m["model"]): m for m in r["memory"]["rows"]}
     sizes = sorted({k[0] for k in rows})
     lines = [
-        f"Measured by `benchmarks/cocogan.py` at the **{s['profile']}** profile on {s['hardware']} "
+        legacy(r, "cocogan.py"),
+        "",
+        f"Measured at the **{s['profile']}** profile on {s['hardware']} "
         f"({q['train_samples']:,} training images, stages {'/'.join(map(str, q['stage_epochs']))} epochs, batch {q['batch_size']}, "
         f"{s['train_seconds'] / 60:.0f} min of training), TensorFlow {v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}.",
         "",
@@ -315,24 +454,26 @@ def distribute_table(r: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "img2img.json": img2img_table, "cocogan.json": cocogan_table, "esrgan.json": esrgan_table,
+TABLES = {"classifier.json": classifier_table, "gans.json": gans_table, "gan_speed.json": gan_speed_table, "img2img.json": img2img_table, "cocogan.json": cocogan_table, "esrgan.json": esrgan_table,
           "esrgan_unseen.json": esrgan_unseen_table, "budget.json": budget_table, "labs.json": labs_table,
           "kill_resume.json": kill_resume_table, "distribute.json": distribute_table}
 
 
-def main() -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", type=Path, default=ROOT / "results", help="folder of the results files")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md", help="the README to rewrite (CI: a copy)")
+    args = ap.parse_args(argv)
+    text = args.readme.read_text()
     for name, render in TABLES.items():
-        path = ROOT / "results" / name
+        path = args.results / name
         begin, end = f"<!-- BEGIN results/{name} -->", f"<!-- END results/{name} -->"
         if begin not in text:
-            print(f"README has no {begin} marker; skipped")
-            continue
+            raise SystemExit(f"{args.readme} has no {begin} marker: add one where the table belongs")
         body = render(json.loads(path.read_text())) if path.exists() else f"_No `results/{name}` yet: run `make bench`._"
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
-        print(f"README: table from results/{name}")
-    readme.write_text(text)
+        print(f"{args.readme.name}: table from {path}")
+    args.readme.write_text(text)
     return 0
 
 

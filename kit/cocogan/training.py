@@ -49,7 +49,7 @@ def cocogan(grid: PatchGrid, *, channels: int = 1, latent_dim: int = 64, base_fi
 def ttur_optimizers(g_learning_rate: float = 2e-4, d_learning_rate: float = 4e-4):
     """The optimizers COCO-GAN trains with: Adam(beta_1=0, beta_2=0.99) for both networks, the critic's learning
     rate 2x the generator's (the two time-scale update rule of Heusel et al., 2017). The paper's code gives the
-    generator 1e-4 (4x); measured at the cpu profile (benchmarks/cocogan.py, same seed, 2026-11-28), 2e-4 with
+    generator 1e-4 (4x); measured at the cpu profile (version 0.1's benchmarks/cocogan.py, same seed, 2026-11-28), 2e-4 with
     the weight average drew 54% confidently classified samples at FID 26.1, against 47% at 29.8 with 1e-4.
 
     Returns:

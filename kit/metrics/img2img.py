@@ -1,5 +1,5 @@
-"""Evaluation of image-to-image models on Fashion-MNIST-derived pairs (notebooks 04 and 05, and
-``benchmarks/img2img.py``): one call, every number the notebooks and the results table report.
+"""Evaluation of image-to-image models on Fashion-MNIST-derived pairs (notebooks 04 and 05): one call, every
+number the notebooks (and so the results table) report.
 
 Images float32 NHWC in [0, 1]; labels int (N,).
 """

@@ -20,7 +20,7 @@ from kit.sr.data import DegradedSet, EnhancedSet, augment_pairs, bicubic, degrad
 from kit.sr.degrade import KINDS, LEVEL_NAMES, LEVELS, Degradation, DegradationConfig
 from kit.sr.enhance import BASELINES, Enhancer, choose_baseline, enhance_split, official_weights, weights_dir
 from kit.sr.evaluate import (REFERENCES, ROWS, colour_oracle_gain, colour_stage_gain, evaluate, gains, metrics_table, perception_distortion,
-                             perception_distortion_table, refine_split, seconds_per_image)
+                             perception_distortion_table, refine_split, seconds_per_image, transfer_gains)
 from kit.sr.gan import ESRGANRefiner, clone_refiner, esrgan_refiner, patch_discriminator, relativistic_losses, train_gan_refiner
 from kit.sr.photos import SKIMAGE_PHOTOS, PhotoCrops, load_photo_crops, skimage_photos, tile
 from kit.sr.port import CheckpointError, convert_checkpoint, load_converted, read_torch_checkpoint
@@ -92,5 +92,6 @@ __all__ = [
     "train_gan_refiner",
     "train_refiner",
     "train_refiners",
+    "transfer_gains",
     "weights_dir",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 
 from kit.checks import check_choice, check_positive_int
 from kit.metrics import image_quality as iq
-from kit.sr.data import EnhancedSet, bicubic
+from kit.sr.data import EnhancedSet, bicubic, degrade_split
+from kit.sr.enhance import Enhancer, enhance_split
 from kit.sr.refiner import refine
 
 
@@ -78,6 +79,28 @@ def gains(rows: list[dict], level: str = "mild", reference: str = "baseline(raw)
         "ssim_gain": ref["ssim"] - base["ssim"],
         "mean_channel_error": ref["mean_channel_error"],
     }
+
+
+def transfer_gains(images, baseline: Enhancer, refiners, *, levels=None, draws: int = 1, seed: int = 3) -> dict:
+    """How trained refiners do on other photographs than they were trained on (e.g. scikit-image's, after training
+    on a tensorflow-datasets collection): ``images`` are degraded at each level (``draws`` times, seeded),
+    enhanced by ``baseline``, refined, and compared like the test split.
+
+    Args:
+        images: high-resolution crops float32 (N, S, S, 3) in [0, 1], S divisible by 4.
+        baseline: the enhancer E the refiners were trained behind.
+        refiners: one refiner or ``{level: refiner}`` (as :func:`kit.sr.train_refiners` returns).
+        levels: the degradation levels (default: those of ``refiners`` when it is a dict, else all).
+
+    Returns:
+        ``{level: gains(...)}``: the PSNR/SSIM gain of refined over E(degraded) against E(raw) per level.
+    """
+    if levels is None:
+        levels = [lv for lv in refiners if lv != "all"] if isinstance(refiners, dict) and "all" not in refiners else None
+    split = degrade_split(images, **({} if levels is None else {"levels": tuple(levels)}), draws=check_positive_int(draws, "draws"), seed=seed)
+    enhanced = enhance_split(baseline, split)
+    rows = evaluate(enhanced, refine_split(refiners, enhanced))
+    return {lv: gains(rows, lv) for lv in enhanced.degraded}
 
 
 def colour_oracle_gain(test: EnhancedSet, level: str = "mild") -> dict:
