@@ -13,6 +13,7 @@
    ``MirroredStrategy`` (``distribute.py``), the speed of the kit's ``train_step`` against a plain loop
    (``gan_speed.py``), and notebook 07's refiner on photographs it never saw, one left out at a time
    (``esrgan_unseen.py``, a composition of ``kit.sr`` calls). They run when no ``--notebooks`` subset is asked for.
+   At ``smoke`` (CI) also ``improved_cnn.py``, so it cannot rot; ``gpu_check.py`` needs a GPU and runs by hand.
 
     python benchmarks/run.py --profile cpu --execute --out results               # everything (make bench)
     python benchmarks/run.py --profile cpu --execute --notebooks 02 03 --out results  # one topic's notebooks
@@ -59,7 +60,6 @@ FIGURES = {
     "cocogan_photos": ("06_coco_gan", "coco_photo_samples"),
     "esrgan_refinement": ("07_esrgan_refinement", "refinement_zoom"),
 }
-THIN = ("budget", "kill_resume", "distribute", "gan_speed", "esrgan_unseen")
 
 
 def select(prefixes) -> list[Path]:
@@ -163,7 +163,9 @@ def main(argv=None) -> int:
             "gan_speed": ["--out", str(args.out / "gan_speed.json")] + (["--steps", "3", "--repeats", "1"] if smoke else []),
             "esrgan_unseen": ["--out", str(args.out / "esrgan_unseen.json")] + (["--photos", "astronaut"] if smoke else []),
         }
-        for name in THIN:
+        if smoke:  # above smoke notebook 01 trains the improved CNN at the profile; improved_cnn.py is for --profile full by hand
+            commands["improved_cnn"] = ["--out", str(args.out / "improved_cnn_smoke.json")]
+        for name in commands:
             print(f"=== benchmarks/{name}.py", flush=True)
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *commands[name]], check=True, env=env)
     print(f"benchmarks at {prof.name} done in {time.perf_counter() - t0:.0f} s -> {args.out}")
