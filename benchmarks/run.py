@@ -33,10 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kit.env import environment  # noqa: E402
+from kit.env import environment, git_commit  # noqa: E402
 from kit.profiles import profile  # noqa: E402
 from kit.runs import summarize  # noqa: E402
 
+EXECUTION = "execution.json"  # <runs>/<notebook>/execution.json: run time and commit of that execution
+PER_EXECUTION = ("notebook_seconds", "notebook_commit")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # results/<topic>.json <- the notebooks that measure the topic (written only when all of them ran in the same runs).
 TOPICS = {
@@ -85,7 +87,8 @@ def execute(notebooks, runs: Path, prof: str) -> dict:
                         "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(runs), "--output", nb.stem, str(nb)],
                        check=True, env=env)
         seconds[nb.stem] = time.perf_counter() - t0
-        (runs / nb.stem / "seconds.json").write_text(json.dumps({"notebook_seconds": seconds[nb.stem]}))
+        # What this execution was: its run time and the commit it ran at (a topic can be collected later, at another).
+        (runs / nb.stem / EXECUTION).write_text(json.dumps({"notebook_seconds": seconds[nb.stem], "notebook_commit": git_commit()}))
     return seconds
 
 
@@ -112,15 +115,16 @@ def collect(runs: Path, out: Path, prof, notebooks) -> list[Path]:
         summary, per_notebook = {}, {}
         for nb in members:
             metrics = dict(found[nb])
-            timing = runs / nb / "seconds.json"
-            if timing.exists():
-                metrics.update(json.loads(timing.read_text()))
+            execution = runs / nb / EXECUTION
+            if execution.exists():
+                metrics.update(json.loads(execution.read_text()))
             per_notebook[nb] = metrics
             for key, value in metrics.items():
-                if key in summary and summary[key] != value and key != "notebook_seconds":
+                if key in PER_EXECUTION:
+                    continue
+                if key in summary and summary[key] != value:
                     raise SystemExit(f"{topic}: {key!r} is {summary[key]!r} in one notebook and {value!r} in {nb}; rename one")
                 summary.setdefault(key, value)
-        summary.pop("notebook_seconds", None)
         figures = {}
         for name, (nb, figure) in FIGURES.items():
             if nb in members:

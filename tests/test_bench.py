@@ -24,7 +24,7 @@ def _fake_run(runs: Path, notebook: str, metrics: dict, figures=(), seconds: flo
     for name in figures:
         (folder / "figures" / f"{name}.png").write_bytes(name.encode())
     if seconds is not None:
-        (folder / "seconds.json").write_text(json.dumps({"notebook_seconds": seconds}))
+        (folder / run.EXECUTION).write_text(json.dumps({"notebook_seconds": seconds, "notebook_commit": "abc"}))
 
 
 def _gan_runs(runs: Path, prof: str = "smoke", **extra_03):
@@ -40,7 +40,7 @@ def test_a_topic_file_holds_its_notebooks_metrics_and_figures(tmp_path):
     assert [p.name for p in written] == ["gans.json"]
     doc = json.loads((out / "gans.json").read_text())
     assert doc["summary"] == {"profile": "smoke", "hardware": "cpu", "dcgan_fid_classifier": 9.5, "acgan_sample_accuracy": 0.5}
-    assert doc["notebooks"]["02_dcgan"]["notebook_seconds"] == 61.0
+    assert doc["notebooks"]["02_dcgan"]["notebook_seconds"] == 61.0 and doc["notebooks"]["03_acgan"]["notebook_commit"] == "abc"
     assert {"commit", "date", "versions", "hardware", "profile"} <= set(doc)
     assert (out / "gans_dcgan_samples.png").read_bytes() == b"grid_epoch_002"  # the last epoch's grid
     assert doc["figures"] == {"gans_dcgan_samples": "gans_dcgan_samples.png", "gans_acgan_classes": "gans_acgan_classes.png"}

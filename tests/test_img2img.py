@@ -244,9 +244,9 @@ def test_translation_metrics_keys():
 
 
 def test_translation_metrics_inception_score_of_generated_and_real():
-    """A classifier that is sure of class 0 for dark images and of class 1 for bright ones: real images alternately
-    dark and bright give IS 2 (one-hot, two classes equally often in each of the 10 splits); generated images all
-    dark give IS 1."""
+    """A classifier that is sure of class 0 for dark images and of class 1 for bright ones: real images half dark,
+    half bright give IS about 2 (one-hot, two classes about equally often in each of the 10 shuffled splits);
+    generated images all dark give IS 1."""
     import keras
 
     inputs = keras.Input((28, 28, 1))
@@ -254,12 +254,12 @@ def test_translation_metrics_inception_score_of_generated_and_real():
     logits = keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant([[-200.0, 200.0]]),
                                 bias_initializer=keras.initializers.Constant([100.0, -100.0]))(mean)
     classifier = keras.Model(inputs, logits)
-    labels = np.arange(20) % 2
-    real = np.where(labels[:, None, None, None] == 0, 0.05, 0.95) * np.ones((20, 32, 32, 3), np.float32)
+    labels = np.arange(400) % 2
+    real = np.where(labels[:, None, None, None] == 0, 0.05, 0.95) * np.ones((400, 16, 16, 3), np.float32)
     real[:, 0, 0, :] = [0.0, 0.5, 1.0]  # a little contrast, so stretching keeps each image dark or bright
-    fake = np.repeat(real[:1], 20, axis=0)
+    fake = np.repeat(real[:1], 400, axis=0)
     m = translation_metrics(fake, real, labels, classifier=classifier)
-    assert m["is_classifier_real"] == pytest.approx(2.0, abs=1e-3)
+    assert m["is_classifier_real"] == pytest.approx(2.0, rel=0.03)
     assert m["is_classifier"] == pytest.approx(1.0, abs=1e-3)
     assert m["classifier_accuracy"] == 0.5 and m["classifier_accuracy_real"] == 1.0
 

@@ -42,8 +42,14 @@ def test_inception_score_on_hand_made_probability_tables():
     assert metrics.inception_score(p, splits=1)[0] == pytest.approx(np.exp(np.mean(kl)))
     # Splits: each part gets its own marginal; mean and std over the parts.
     two = np.concatenate([np.eye(2)[[0, 1, 0, 1]], np.full((4, 2), 0.5)])
-    mean, std = metrics.inception_score(two, splits=2)
+    mean, std = metrics.inception_score(two, splits=2, shuffle=False)
     assert mean == pytest.approx(1.5) and std == pytest.approx(0.5)
+    # Samples made class by class (100 confident images of each of 10 classes, in order): split in that order every
+    # split holds one class and scores 1; shuffled first, every split holds about 10 images of each class.
+    by_class = np.eye(10)[np.repeat(np.arange(10), 100)]
+    assert metrics.inception_score(by_class, shuffle=False)[0] == pytest.approx(1.0)
+    assert metrics.inception_score(by_class)[0] > 9.0
+    assert metrics.inception_score(by_class) == metrics.inception_score(by_class)  # seeded: the same every time
     with pytest.raises(ValueError, match="logits"):
         metrics.inception_score(np.array([[2.0, -1.0], [0.5, 0.5]]), splits=1)
     with pytest.raises(ValueError, match="cannot be cut into 10 splits"):

@@ -29,10 +29,12 @@ def provenance(r: dict) -> str:
     """Where a results file's numbers come from: notebooks, profile, hardware, versions, date, commit, run times."""
     v = r["versions"]
     names = list(r["notebooks"])
-    times = ", ".join(f"{nb[:2]} {m['notebook_seconds'] / 60:.0f} min" for nb, m in r["notebooks"].items() if "notebook_seconds" in m)
+    runs = [f"{nb[:2]} {m['notebook_seconds'] / 60:.0f} min at commit `{(m.get('notebook_commit') or r.get('commit') or 'unknown')[:8]}`"
+            for nb, m in r["notebooks"].items() if "notebook_seconds" in m]
     return (f"Measured by executing notebook{'s' if len(names) > 1 else ''} {' and '.join(n[:2] for n in names)} "
             f"(`make bench`: `benchmarks/run.py`) at the **{r['profile']}** profile on {r['hardware']}, TensorFlow {v['tensorflow']}, "
-            f"Keras {v['keras']}, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`" + (f"; run time {times}." if times else "."))
+            f"Keras {v['keras']}, collected {r['date'][:10]} at commit `{(r.get('commit') or 'unknown')[:8]}`"
+            + (f"; executions: {', '.join(runs)}." if runs else "."))
 
 
 def legacy(r: dict, script: str) -> str:

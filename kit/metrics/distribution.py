@@ -58,10 +58,15 @@ def kernel_inception_distance(features_a, features_b, *, subsets: int = 10, subs
     return float(np.mean(values)), float(np.std(values))
 
 
-def inception_score(probabilities, *, splits: int = 10) -> tuple[float, float]:
+def inception_score(probabilities, *, splits: int = 10, shuffle: bool = True) -> tuple[float, float]:
     """Inception Score (Salimans et al., 2016) from a judge's class probabilities (N, C) on generated images:
     ``exp(E_x KL(p(y|x) || p(y)))`` with p(y) the mean prediction, computed on ``splits`` equal parts of the
     images and returned as ``(mean, std)`` over them (the published protocol uses 10 splits of 50,000).
+
+    ``shuffle`` (default): the rows are put in a seeded random order before they are split, so the score does not
+    depend on the order the images were made in. Samples drawn class by class (an ACGAN's ten rows) would
+    otherwise give each split one class, and every split's p(y) would equal p(y|x): a score near 1 for a
+    generator that draws every class perfectly. ``shuffle=False`` splits in the given order.
 
     It lies between 1 (every image gets the same prediction, or none is confident) and C (every image
     confidently one class, all classes equally often). With InceptionV3's ImageNet probabilities it is "the"
@@ -74,6 +79,8 @@ def inception_score(probabilities, *, splits: int = 10) -> tuple[float, float]:
         raise ValueError(f"{len(p)} images cannot be cut into {splits} splits")
     if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError("probabilities must be finite rows in [0, 1] that sum to 1 (softmax outputs, not logits)")
+    if shuffle:
+        p = p[np.random.default_rng(0).permutation(len(p))]
     scores = []
     for part in np.array_split(p, splits):
         marginal = part.mean(axis=0, keepdims=True)
