@@ -1,6 +1,6 @@
 """Benchmark of notebook 07 on photographs the refiner never saw: leave one scikit-image photograph out, train the
 stand-in enhancer and the refiner (with and without its colour stage) on the crops of the others, and measure the
-gains on the crops of the one left out. ``benchmarks/esrgan.py`` splits crops, so its test crops come from the
+gains on the crops of the one left out. Notebook 07 splits crops, so its test crops come from the
 same photographs as its training crops; this is the check of what carries over to a new photograph. Writes
 ``results/esrgan_unseen.json``.
 

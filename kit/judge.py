@@ -174,8 +174,8 @@ def perceptual_features(*, download: bool = True, seed: int = 0) -> PerceptualFe
         try:
             vgg = keras.applications.VGG19(include_top=False, weights="imagenet")
             return PerceptualFeatures(vgg, "VGG19 conv5_4 before activation, ImageNet weights", True)
-        except Exception as err:  # no network and no cached weights
-            reason = f"{type(err).__name__}"
+        except Exception as err:  # no network and no cached weights (keras.utils.get_file raises a bare Exception)
+            reason = f"download failed: {str(err).splitlines()[0][:120] or type(err).__name__}"
     else:
         reason = "downloads are off for this profile"
     vgg = keras.applications.VGG19(include_top=False, weights=None)

@@ -132,3 +132,18 @@ def test_the_judge_is_cached_per_recipe(tmp_path, monkeypatch, trained_dense):
         assert judge._load_cached(path, P) is None
     with pytest.raises(ValueError, match="improved_cnn"):
         judge.save_fashion_classifier(trained_dense, P)
+
+
+def test_perceptual_features_say_why_they_are_a_stand_in(monkeypatch, capsys):
+    """Offline, keras.applications' download raises a bare Exception: the stand-in's label carries its message."""
+    real_vgg19 = keras.applications.VGG19
+
+    def offline(*args, weights=None, **kwargs):
+        if weights == "imagenet":
+            raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3] name resolution")
+        return real_vgg19(*args, weights=weights, **kwargs)
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    f = judge.perceptual_features(download=True)
+    assert f.label.startswith("STAND-IN") and "download failed: URL fetch failure" in f.label
+    assert "Perceptual features: STAND-IN" in capsys.readouterr().out
