@@ -233,8 +233,10 @@ def img2img_table(r: dict) -> str:
         "",
         f"The GAN term made the colours {gan_more} vivid (colourfulness {s['colourfulness_l1_only']:.1f} → {s['colourfulness_l1_gan']:.1f}, "
         f"targets {s['colourfulness_target']:.1f}; two-colour classes {s['colourfulness_two_colour_l1_only']:.1f} → "
-        f"{s['colourfulness_two_colour_l1_gan']:.1f}) at {s['colorization_psnr_l1_only'] - s['colorization_psnr']:+.2f} dB of PSNR "
-        "(L1 only minus L1 + GAN): an L1 loss alone averages the two colours of a two-colour class into grey.",
+        f"{s['colourfulness_two_colour_l1_gan']:.1f}), with a PSNR {compare(s['colorization_psnr'], s['colorization_psnr_l1_only'], 'lower', 'higher')} "
+        f"by {abs(s['colorization_psnr_l1_only'] - s['colorization_psnr']):.2f} dB."
+        + (" The gap is widest in the two-colour classes: an L1 loss alone is minimised by the average of the two colours, a grey."
+           if s["colourfulness_two_colour_l1_gan"] - s["colourfulness_two_colour_l1_only"] > s["colourfulness_l1_gan"] - s["colourfulness_l1_only"] else ""),
         "",
         "Sketch → garment (64x64, label-conditioned U-Net + your PatchGAN):",
         "",
