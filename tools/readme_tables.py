@@ -281,6 +281,13 @@ def esrgan_table(r: dict) -> str:
         stage = s.get(f"colour_stage_psnr_gain_db_{lv}")
         lines.append(f"| {lv} | {before:.2f} → {after:.2f} ({s[f'refine_psnr_gain_db_{lv}']:+.2f} dB) | {s[f'refine_ssim_gain_{lv}']:+.4f} | "
                      f"{s[f'refine_psnr_gain_vs_hr_db_{lv}']:+.2f} dB | {num(stage, '{:+.2f} dB')} | {s[f'colour_oracle_psnr_gain_db_{lv}']:+.2f} dB |")
+    lines += [
+        "",
+        "The refiner is two stages: a global colour stage that sees the whole image and adds one offset per channel (the "
+        "white-balance error, a random-sign Lab b* shift), then a residual U-Net trained on patches for the local damage. "
+        "\"Colour stage alone\" is the first stage's gain by itself (`kit.sr.colour_stage_gain`). The last column is a ceiling, "
+        "not a method: E(degraded) with each image's mean colour error removed using the reference (`kit.sr.colour_oracle_gain`).",
+    ]
     outside = {k.removeprefix("outside_collection_psnr_gain_db_"): v for k, v in s.items() if k.startswith("outside_collection_psnr_gain_db_")}
     if outside:
         lines += ["", "On scikit-image's photographs, outside the training collection: PSNR gain vs E(raw) "
