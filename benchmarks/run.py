@@ -151,7 +151,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     prof = profile(args.profile)
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = args.runs or args.out / "runs"
+    # Absolute: the notebook kernels run in notebooks/, so a relative KIT_RUN_DIR would land there.
+    runs = (args.runs or args.out / "runs").resolve()
     notebooks = select(args.notebooks)
     t0 = time.perf_counter()
     if args.execute:
