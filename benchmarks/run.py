@@ -75,9 +75,8 @@ def select(prefixes) -> list[Path]:
     return chosen
 
 
-def execute(notebooks, runs: Path, prof: str) -> dict:
-    """Execute ``notebooks`` in order at ``prof``; returns the wall seconds of each."""
-    seconds = {}
+def execute(notebooks, runs: Path, prof: str) -> None:
+    """Execute ``notebooks`` in order at ``prof``, recording each one's wall seconds and commit beside its metrics."""
     for nb in notebooks:
         print(f"=== executing {nb.stem} at {prof}", flush=True)
         shutil.rmtree(runs / nb.stem, ignore_errors=True)  # no metrics or figures left over from an earlier run
@@ -86,10 +85,8 @@ def execute(notebooks, runs: Path, prof: str) -> dict:
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=-1",
                         "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(runs), "--output", nb.stem, str(nb)],
                        check=True, env=env)
-        seconds[nb.stem] = time.perf_counter() - t0
         # What this execution was: its run time and the commit it ran at (a topic can be collected later, at another).
-        (runs / nb.stem / EXECUTION).write_text(json.dumps({"notebook_seconds": seconds[nb.stem], "notebook_commit": git_commit()}))
-    return seconds
+        (runs / nb.stem / EXECUTION).write_text(json.dumps({"notebook_seconds": time.perf_counter() - t0, "notebook_commit": git_commit()}))
 
 
 def _figure(runs: Path, notebook: str, name: str) -> Path | None:

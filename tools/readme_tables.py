@@ -124,7 +124,7 @@ def classifier_notebook_table(r: dict) -> str:
     return "\n".join(lines)
 
 
-def cocogan_notebook_table(r: dict) -> str:
+def cocogan_table(r: dict) -> str:
     s, f = r["summary"], r["figures"]
     sizes = sorted(int(k.removeprefix("memory_ratio_")) for k in s if k.startswith("memory_ratio_"))
     lines = [
@@ -351,60 +351,6 @@ def esrgan_unseen_table(r: dict) -> str:
                        "`load_photo_crops(folder=...)`) before trusting it on new ones.")
     else:
         lines.append(f"On photographs it never saw, the refiner still improved E(degraded) on average ({gain:+.2f} dB).")
-    return "\n".join(lines)
-
-
-def cocogan_table(r: dict) -> str:
-    if from_notebooks(r):
-        return cocogan_notebook_table(r)
-    s, q, v = r["summary"], r["quality"], r["versions"]
-    rows = {(m["size"], m["model"]): m for m in r["memory"]["rows"]}
-    sizes = sorted({k[0] for k in rows})
-    lines = [
-        legacy(r, "cocogan.py"),
-        "",
-        f"Measured at the **{s['profile']}** profile on {s['hardware']} "
-        f"({q['train_samples']:,} training images, stages {'/'.join(map(str, q['stage_epochs']))} epochs, batch {q['batch_size']}, "
-        f"{s['train_seconds'] / 60:.0f} min of training), TensorFlow {v['tensorflow']}, Keras {v['keras']}, {r['date'][:10]}.",
-        "",
-        "| 32x32 Fashion-MNIST | COCO-GAN (assembled, weight average) | COCO-GAN (last iterate) | DCGAN (notebook 02) | real test images |",
-        "|---|---:|---:|---:|---:|",
-        f"| classifier FID | {s['fid_classifier']:.2f} | {s['fid_classifier_last_iterate']:.2f} | {s['dcgan_fid_classifier']:.2f} | "
-        f"{s['real_vs_real_fid_classifier']:.2f} (real vs real) |",
-        f"| confident predictions (p ≥ 0.8) | {100 * s['confident_generated']:.1f}% | {100 * s['confident_generated_last_iterate']:.1f}% | | "
-        f"{100 * s['confident_real']:.1f}% |",
-        f"| seam score (1.0 = seamless) | {s['seam_score_generated']:.3f} | {s['seam_score_last_iterate']:.3f} | | {s['seam_score_real']:.3f} |",
-        "",
-        f"Critic steps per generator step: {q['n_critic']}. Images drawn by an exponential moving average of the generator's "
-        f"weights (decay {q['ema_decay']}) unless marked last iterate.",
-        "",
-        f"FID on notebook 01's classifier features (centre 28x28, {q['fid_samples']:,} images); DCGAN: {q['dcgan']['source']}.",
-        "",
-        f"Peak training memory and step time, WGAN-GP, batch {rows[sizes[0], 'coco']['batch']}, each measured in its own process "
-        f"({rows[sizes[0], 'coco']['device']}: {'peak resident set size' if rows[sizes[0], 'coco']['device'] == 'CPU' else 'TensorFlow peak device memory'}):",
-        "",
-        "| output | COCO-GAN peak | full-image GAN peak | ratio | added by training (COCO / full) | COCO-GAN s/step | full-image s/step | parameters (COCO / full) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for size in sizes:
-        c, f = rows[size, "coco"], rows[size, "full"]
-        lines.append(f"| {size}x{size} | {c['peak_mb']:,.0f} MB | {f['peak_mb']:,.0f} MB | {c['peak_mb'] / f['peak_mb']:.2f} | "
-                     f"{c.get('training_rss_mb', float('nan')):,.0f} / {f.get('training_rss_mb', float('nan')):,.0f} MB | "
-                     f"{c['step_seconds']:.3f} | {f['step_seconds']:.3f} | {c['params']:,} / {f['params']:,} |")
-    lines += [
-        "",
-        f"![COCO-GAN samples with the micro-patch grid](results/{q['figures']['samples']})",
-        f"![Beyond-boundary {s['beyond_boundary_size']}x{s['beyond_boundary_size']} samples](results/{q['figures']['beyond']})",
-    ]
-    if "patch_l1_guided" in s:
-        lines += [
-            "",
-            f"Patch-guided generation (Q network, {q['q_epochs']} epoch(s) after the GAN): an image generated from one real test macro "
-            f"patch redraws that patch with a mean absolute error of {s['patch_l1_guided']:.3f} (pixel units of [-1, 1]); images from "
-            f"random z differ from it by {s['patch_l1_random_z']:.3f} there.",
-            "",
-            f"![Patch-guided generation](results/{q['figures']['guided']})",
-        ]
     return "\n".join(lines)
 
 
