@@ -175,7 +175,7 @@ class ESRGANProfile(_Checked):
     ssim_weight: float
     gan_epochs: int  # epochs of the ESRGAN objective (relativistic GAN + perceptual + L1) after the L1 warm-up
     gan_learning_rate: float
-    gan_weight: float  # ESRGAN's eta: 5e-3
+    gan_weight: float  # ESRGAN's eta: 5e-3 (the cpu profile's is larger: see kit/profile_table.py)
     perceptual_weight: float  # ESRGAN: 1
     gan_l1_weight: float  # ESRGAN's lambda: 1e-2
     timing_repeats: int  # timed runs per inference-speed measurement

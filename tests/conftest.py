@@ -43,3 +43,14 @@ def trained_dense(fmnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def readme_tables():
+    """tools/readme_tables.py as a module (tools/ is not a package), for tests that render a README table from a
+    benchmark's result."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_tables", Path(__file__).resolve().parent.parent / "tools" / "readme_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -263,6 +263,19 @@ def img2img_table(r: dict) -> str:
 ESRGAN_ROWS = {"baseline(degraded)": "E(degraded)", "l1_refiner": "L1 refiner", "gan_refiner": "GAN refiner (ESRGAN objective)"}
 
 
+def gan_recipe(s: dict) -> str:
+    """The GAN refiner's weights, schedule and the discriminator's last loss, as a parenthesis ("" for a results
+    file written before notebook 07 logged them)."""
+    if "gan_weights" not in s:
+        return ""
+    w = s["gan_weights"]
+    text = (f" (weights: perceptual {w['perceptual']:g}, adversarial {w['adversarial']:g}, L1 {w['l1']:g}; {s['gan_epochs']} epochs at "
+            f"learning rate {s['gan_learning_rate']:g}")
+    if s.get("gan_d_loss_last") is not None:
+        text += f"; the discriminator's loss in the last epoch {s['gan_d_loss_last']:.3f}, where ln 2 = 0.693 is chance"
+    return text + ")"
+
+
 def esrgan_table(r: dict) -> str:
     s = r["summary"]
     levels = [k.removeprefix("refine_psnr_gain_db_") for k in s if k.startswith("refine_psnr_gain_db_")]
@@ -299,8 +312,8 @@ def esrgan_table(r: dict) -> str:
     lines += [
         "",
         f"**The ESRGAN objective** at the {lv} level: the L1 refiner against the same refiner fine-tuned with a relativistic average "
-        "discriminator + perceptual loss + L1. Perceptual loss: " + s["perceptual_features"] + ". Perceptual distance: "
-        + s["perceptual_distance"] + ".",
+        "discriminator + perceptual loss + L1" + gan_recipe(s) + ". Perceptual loss: " + s["perceptual_features"]
+        + ". Perceptual distance: " + s["perceptual_distance"] + ".",
         "",
         "| images | PSNR vs E(raw) | SSIM vs E(raw) | PSNR vs true photo | sharpness (variance of the Laplacian) |"
         + (" perceptual distance to E(raw) (lower is closer) |" if has_pd else ""),
