@@ -356,3 +356,16 @@ def test_transfer_gains_of_identity_refiners_are_zero_at_every_level(photo):
         assert g["psnr_gain_db"] == pytest.approx(0.0, abs=1e-5) and g["ssim_gain"] == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="no refiner for the levels"):
         sr.transfer_gains(crops, sr.Enhancer("bicubic", "bicubic"), {"mild": identity}, levels=["moderate"])
+
+
+def test_detailed_picks_the_most_detailed_different_crops(rng):
+    """Crops ranked by detail; a crop repeated once per degradation draw counts once."""
+    flat = np.full((16, 16, 3), 0.5, np.float32)
+    noisy = rng.uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    edge = np.zeros((16, 16, 3), np.float32)
+    edge[:, 8:] = 1.0
+    refs = np.stack([flat, noisy, edge, noisy, edge, noisy])  # as E(raw) of 3 crops x 2 draws, drawn out of order
+    assert list(sr.detailed(refs, 2)) == [1, 2]
+    assert list(sr.detailed(refs, 5)) == [1, 2, 0]  # only 3 different crops
+    with pytest.raises(ValueError, match="n"):
+        sr.detailed(refs, 0)

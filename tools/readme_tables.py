@@ -84,17 +84,21 @@ def classifier_table(r: dict) -> str:
         "",
         "![Accuracy under attack](results/classifier_epsilon.png)",
     ]
+    return "\n".join(lines + improved_cnn_full())
+
+
+def improved_cnn_full() -> list[str]:
+    """The sentence about ``results/improved_cnn_full.json`` (``benchmarks/improved_cnn.py --profile full``, run by hand:
+    about an hour on 2 CPU cores), with its date and commit, or nothing when it has not been run."""
     full = ROOT / "results" / "improved_cnn_full.json"
-    if full.exists():
-        f = json.loads(full.read_text())["summary"]
-        lines += [
-            "",
-            f"The improved CNN at the **full** profile's settings ({f['epochs']} epochs, batch {f['batch_size']}, "
-            f"{f['train_samples']:,} images; `benchmarks/improved_cnn.py`, jit_compile={f['jit_compile']}, on "
-            f"{f['hardware']}): **{pct(f['improved_cnn_test_accuracy'])}** test accuracy, "
-            f"{f['seconds_per_epoch']:.0f} s per epoch.",
-        ]
-    return "\n".join(lines)
+    if not full.exists():
+        return []
+    r = json.loads(full.read_text())
+    f = r["summary"]
+    return ["", f"The improved CNN at the **full** profile's settings ({f['epochs']} epochs, batch {f['batch_size']}, "
+                f"{f['train_samples']:,} images; `benchmarks/improved_cnn.py`, jit_compile={f['jit_compile']}, on "
+                f"{f['hardware']}, {r['date'][:10]}, " + (f"commit `{r['commit'][:8]}`" if r.get("commit") else "version 0.1, commit not recorded") + "): "
+                f"**{pct(f['improved_cnn_test_accuracy'])}** test accuracy, {f['seconds_per_epoch']:.0f} s per epoch."]
 
 
 def classifier_notebook_table(r: dict) -> str:
@@ -121,7 +125,7 @@ def classifier_notebook_table(r: dict) -> str:
         "",
         f"![Accuracy under attack](results/{r['figures']['classifier_epsilon']})",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + improved_cnn_full())
 
 
 def cocogan_table(r: dict) -> str:

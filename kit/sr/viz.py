@@ -14,9 +14,20 @@ from kit.viz import PALETTE, draw_image, finish
 
 def detailed(reference, n: int) -> np.ndarray:
     """Indices of the ``n`` images of ``reference`` (N, H, W, 3) in [0, 1] with the most detail (variance of the
-    Laplacian), most detailed first: crops of sky or of a uniform background show nothing about refinement."""
+    Laplacian), most detailed first: crops of sky or of a uniform background show nothing about refinement.
+    Repeated references (one per degradation draw of the same crop) count once, so ``n`` different crops are
+    shown (fewer when there are fewer different ones)."""
     ref = check_images(reference, "reference", channels=(3,))
-    return np.argsort(-sharpness(ref))[: check_positive_int(n, "n")]
+    n = check_positive_int(n, "n")
+    picked, seen = [], set()
+    for i in np.argsort(-sharpness(ref), kind="stable"):
+        key = ref[i].tobytes()
+        if key not in seen:
+            seen.add(key)
+            picked.append(int(i))
+            if len(picked) == n:
+                break
+    return np.asarray(picked)
 
 
 def _zoom_box(image: np.ndarray, size: int) -> tuple[int, int]:
