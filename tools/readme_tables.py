@@ -105,6 +105,7 @@ def classifier_notebook_table(r: dict) -> str:
     s = r["summary"]
     models = [k.removesuffix("_test_accuracy") for k in s if k.endswith("_test_accuracy") and not k.startswith("adv_")]
     defended = s["adv_trained_pgd_acc_eps_0_1"] - s["pgd_acc_eps_0_1"]
+    towards = f" towards '{s['targeted_fgsm_target']}'" if "targeted_fgsm_target" in s else " towards one class"
     lines = [
         provenance(r),
         "",
@@ -112,7 +113,7 @@ def classifier_notebook_table(r: dict) -> str:
         "|---|---:|",
         *(f"| `{m}` | {pct(s[f'{m}_test_accuracy'])} |" for m in models),
         "",
-        "| reference CNN @ ε=0.1 | clean | FGSM | PGD | FGSM, garment pixels only | targeted FGSM success |",
+        f"| reference CNN @ ε=0.1 | clean | FGSM | PGD | FGSM, garment pixels only | targeted FGSM success{towards} |",
         "|---|---:|---:|---:|---:|---:|",
         f"| undefended | {pct(s['reference_cnn_test_accuracy'])} | {pct(s['fgsm_acc_eps_0_1'])} | {pct(s['pgd_acc_eps_0_1'])} | "
         f"{pct(s['fgsm_garment_mask_acc_eps_0_1'])} | {pct(s['targeted_fgsm_success_eps_0_1'])} |",
