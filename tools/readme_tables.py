@@ -345,7 +345,8 @@ def esrgan_unseen_table(r: dict) -> str:
     s, v = r["summary"], r["versions"]
     lines = [
         f"**Photographs the refiner never saw** (`benchmarks/esrgan_unseen.py`, {s['profile']} profile, {s['level']} level, "
-        f"{r['date'][:10]}): each photograph in turn is left out entirely; the stand-in enhancer and the refiner train on the "
+        f"{s['hardware']}, TensorFlow {v['tensorflow']}, {r['date'][:10]}, commit `{(r.get('commit') or 'not recorded')[:8]}`, "
+        f"{s['total_seconds'] / 60:.0f} min): each photograph in turn is left out entirely; the stand-in enhancer and the refiner train on the "
         "crops of the others and are tested on all of its crops. PSNR gain over E(degraded), against E(raw):",
         "",
         "| left out | test crops | refiner | its colour stage alone | U-Net only (no colour stage) | oracle mean-colour fix |",
