@@ -26,14 +26,14 @@ def result(tmp_path_factory):
     return json.loads(path.read_text())
 
 
+FAMILIES = ("classifier", "adversarial_trainer", "gan_bce", "gan_hinge", "gan_wgan_gp", "acgan", "pix2pix", "cocogan", "q_network",
+            "refiner", "rrdbnet")
+
+
 def test_readme_table_renders(result):
     """bench-smoke leaves this benchmark to this module, so its README table is rendered here (a renamed key fails)."""
     table = readme_tables().distribute_table(result)
     assert "Measured by `benchmarks/distribute.py`" in table and all(f"| {f} |" in table for f in FAMILIES)
-
-
-FAMILIES = ("classifier", "adversarial_trainer", "gan_bce", "gan_hinge", "gan_wgan_gp", "acgan", "pix2pix", "cocogan", "q_network",
-            "refiner", "rrdbnet")
 
 
 @pytest.mark.parametrize("family", FAMILIES)

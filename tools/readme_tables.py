@@ -20,11 +20,6 @@ def pct(v):
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
-def from_notebooks(r: dict) -> bool:
-    """Whether a results file was written by benchmarks/run.py from executed notebooks (else: version 0.1's scripts)."""
-    return "notebooks" in r
-
-
 def provenance(r: dict) -> str:
     """Where a results file's numbers come from: notebooks, profile, hardware, versions, date, commit, run times."""
     v = r["versions"]
@@ -37,54 +32,9 @@ def provenance(r: dict) -> str:
             + (f"; executions: {', '.join(runs)}." if runs else "."))
 
 
-def legacy(r: dict, script: str) -> str:
-    """The label of a results file from version 0.1's benchmark scripts (removed since), until make bench re-measures."""
-    return (f"**Version 0.1 measurement**, not yet re-measured from the notebooks: `benchmarks/{script}` (removed since; "
-            f"`make bench` now executes the notebooks instead), {r['date'][:10]}.")
-
-
 def compare(a: float, b: float, lower: str, higher: str, same: str = "the same as") -> str:
     """Words for a against b, so a sentence that states a conclusion follows the numbers."""
     return lower if a < b else higher if a > b else same
-
-
-def classifier_table(r: dict) -> str:
-    if from_notebooks(r):
-        return classifier_notebook_table(r)
-    s = r["summary"]
-    m = r["models"]
-    v = r["versions"]
-    lines = [
-        legacy(r, "classifier.py"),
-        "",
-        f"Measured at the **{s['profile']}** profile on {s['hardware']} "
-        f"({s['train_samples']:,} training images, {s['test_samples']:,} test images, attacks on "
-        f"{s['attack_samples']:,} test images, PGD {r['pgd_steps']} steps), TensorFlow {v['tensorflow']}, "
-        f"Keras {v['keras']}, {r['date'][:10]}.",
-        "",
-        "| model | epochs | parameters | test accuracy | FGSM acc. @ ε=0.1 | s / epoch |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for name, row in m.items():
-        at = r["epsilons"].index(0.1)
-        lines.append(
-            f"| `{name}` | {row['epochs']} | {row['params']:,} | {pct(row['test_accuracy'])} | "
-            f"{pct(row['fgsm_curve'][at])} | {row['seconds_per_epoch']:.1f} |"
-        )
-    a = r["adversarial_training"]
-    lines += [
-        "",
-        "| reference CNN @ ε=0.1 | clean | FGSM | PGD | FGSM, garment pixels only | targeted FGSM success |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| undefended | {pct(s['cnn_test_accuracy'])} | {pct(s['fgsm_acc_eps_0_1'])} | {pct(s['pgd_acc_eps_0_1'])} | "
-        f"{pct(s['fgsm_garment_mask_acc_eps_0_1'])} | {pct(s['targeted_fgsm_success_eps_0_1'])} |",
-        f"| adversarially fine-tuned ({a['epochs']} epochs on {a['train_samples']:,} images) | "
-        f"{pct(s['adv_trained_clean_accuracy'])} | {pct(s['adv_trained_fgsm_acc_eps_0_1'])} | "
-        f"{pct(s['adv_trained_pgd_acc_eps_0_1'])} | | |",
-        "",
-        "![Accuracy under attack](results/classifier_epsilon.png)",
-    ]
-    return "\n".join(lines + improved_cnn_full())
 
 
 def improved_cnn_full() -> list[str]:
@@ -101,7 +51,7 @@ def improved_cnn_full() -> list[str]:
                 f"**{pct(f['improved_cnn_test_accuracy'])}** test accuracy, {f['seconds_per_epoch']:.0f} s per epoch."]
 
 
-def classifier_notebook_table(r: dict) -> str:
+def classifier_table(r: dict) -> str:
     s = r["summary"]
     models = [k.removesuffix("_test_accuracy") for k in s if k.endswith("_test_accuracy") and not k.startswith("adv_")]
     defended = s["adv_trained_pgd_acc_eps_0_1"] - s["pgd_acc_eps_0_1"]
