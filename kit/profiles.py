@@ -33,7 +33,7 @@ PHOTO_COLLECTIONS = (None, "tf_flowers")  # tensorflow-datasets photo collection
 
 # Fields that may be 0 (everything else that is an int must be >= 1), and ranges of the float fields.
 _ZERO_OK = {"standin_epochs", "colour_epochs", "finetune_enhancer_epochs", "q_epochs", "beyond_steps"}
-_FLOAT_RANGES = {"learning_rate": (0.0, 1.0, True), "gan_learning_rate": (0.0, 1.0, True), "residual_scale": (0.0, 1.0, True)}
+_FLOAT_RANGES = {"gan_ema_decay": (0.0, 0.9999, False), "learning_rate": (0.0, 1.0, True), "gan_learning_rate": (0.0, 1.0, True), "residual_scale": (0.0, 1.0, True)}
 
 
 def _check_field(owner: str, name: str, kind, value):
@@ -210,7 +210,10 @@ class Profile(_Checked):
     # Notebooks 02-03: GANs on Fashion-MNIST.
     gan_train_samples: int | None  # real images per GAN epoch (None: all 60,000)
     gan_epochs: int  # DCGAN (BCE) and ACGAN
-    wgan_epochs: int  # the WGAN-GP side-by-side run (each step makes n_critic=5 critic updates)
+    gan_ema_decay: float  # decay of the moving average of G's weights that draws the DCGAN's images (0: none)
+    loss_compare_steps: int  # notebook 02's loss comparison: training steps per loss (BCE, LSGAN, hinge, WGAN-GP)
+    loss_compare_chunks: int  # points on its loss curves (divides loss_compare_steps)
+    distribute_steps: int  # steps of notebook 02's tf.distribute demonstration
     fid_samples: int  # generated and real images per FID/KID/IS evaluation
     # XLA: True on GPU profiles (pass it to every compile(); Keras' "auto" differs between CPU and GPU); False
     # for smoke and cpu because XLA-compiled convolutions ran 2-3x slower than oneDNN's on a 2-core CPU (README).
@@ -225,6 +228,9 @@ class Profile(_Checked):
 
     def __post_init__(self):
         super().__post_init__()
+        if self.loss_compare_steps % self.loss_compare_chunks:
+            raise ValueError(f"{self.name}.loss_compare_steps ({self.loss_compare_steps}) must be a multiple of loss_compare_chunks "
+                             f"({self.loss_compare_chunks})")
         if not all(0.0 <= e <= 1.0 for e in self.epsilons) or 0.1 not in self.epsilons:
             raise ValueError(f"{self.name}.epsilons must lie in [0, 1] and include 0.1 (the reported point), got {self.epsilons}")
 

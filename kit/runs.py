@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kit.env import environment
+from kit.profiles import profile as active_profile
 
 
 def run_dir() -> Path | None:
@@ -49,6 +50,49 @@ def log_metrics(metrics: dict, *, show: bool = True) -> dict:
         old.update(clean)
         path.write_text(json.dumps(old, indent=2))
     return clean
+
+
+CLAIM_KEYS = ("claims_held", "claims_failed")
+
+
+def claim(text: str, held, *, profile=None) -> bool:
+    """Check a sentence that states a measured outcome against this run's numbers, show the verdict, and record
+    the sentence under ``claims_held`` or ``claims_failed`` (lists of texts) in the run's metrics.
+
+    A notebook writes its result sentences through this, so that the text a student reads is never
+    contradicted by the figure beside it without saying so. It never raises on a failed claim: at ``smoke``
+    (too few steps for any outcome) a failure is only recorded; at ``cpu`` and above it is printed as "NOT
+    borne out by this run" and ``make bench`` reports it in ``results/*.json``. Returns ``held``.
+
+    Args:
+        text: the sentence, as the notebook states it (non-empty).
+        held: whether this run's numbers bear it out (a bool, or a NumPy bool).
+        profile: the run profile (default: the active one), for the wording of the verdict.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"a claim's text must be a non-empty sentence, got {text!r}")
+    if not isinstance(held, (bool, np.bool_)):
+        raise TypeError(f"held must be a bool (the outcome of a comparison), got {type(held).__name__}")
+    name = (profile or active_profile()).name
+    held = bool(held)
+    if held:
+        print(f"Checked against this run: {text}")
+    elif name == "smoke":
+        print(f"(smoke run, too short to bear this out; recorded, not enforced) {text}")
+    else:
+        print(f"NOT borne out by this run ({name} profile): {text}")
+    key = CLAIM_KEYS[0] if held else CLAIM_KEYS[1]
+    folder = run_dir()
+    if folder is not None:
+        path = folder / "metrics.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        for k in CLAIM_KEYS:
+            old.setdefault(k, [])
+        if text not in old[key]:
+            old[key].append(text)
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(old, indent=2))
+    return held
 
 
 def summarize(root: str | Path = "runs") -> dict:

@@ -422,3 +422,124 @@ def test_measure_reports_a_resource_exhausted_error_as_a_row(monkeypatch):
     monkeypatch.setattr(keras.Model, "fit", exhausted)
     row = cocogan.measure("full", np.zeros((4, 32, 32, 1), "float32"), steps=1, batch=2, base_filters=4)
     assert row["oom"] and "ResourceExhaustedError" in row["error"] and row["size"] == 32
+
+
+# -- the paper's way: patches without their neighbours' border -----------------------------------------------
+def _give_z_a_say(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for w in model.weights:  # conditional norms start at zero; give z a say so the tests see real patterns
+        if "gamma" in w.path or "beta" in w.path:
+            w.assign(rng.normal(0, 0.1, w.shape).astype(np.float32))
+
+
+@pytest.mark.parametrize("micro", [4, 8, 16])
+def test_without_context_keeps_the_weights_and_only_drops_the_border(micro):
+    g = coco_models.micro_generator(latent_dim=8, micro_size=micro, channels=3, base_filters=4, pixel_step=0.5)
+    _give_z_a_say(g)
+    twin = coco_models.without_context(g)
+    assert "crop_context" not in {layer.name for layer in twin.layers} and twin.output_shape == g.output_shape
+    for layer in twin.layers:
+        for a, b in zip(layer.get_weights(), g.get_layer(layer.name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    z = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
+    c = np.array([[0.25, -0.5], [-1.0, 0.75], [0.0, 0.0]], np.float32)
+    a, b = keras.ops.convert_to_numpy(g([z, c])), keras.ops.convert_to_numpy(twin([z, c]))
+    assert a.shape == b.shape and not np.allclose(a, b, atol=1e-4)  # zero padding changes the patch
+    # With every 3x3 kernel reduced to its centre tap, no pixel sees a neighbour: the border (or its zero
+    # padding) cannot matter, so the two must agree exactly, pixel coordinates included.
+    for layer in g.layers:
+        if isinstance(layer, keras.layers.Conv2D) and layer.kernel_size == (3, 3):
+            k = layer.kernel.numpy()
+            k[[0, 0, 0, 1, 1, 2, 2, 2], [0, 1, 2, 0, 2, 0, 1, 2]] = 0.0
+            layer.kernel.assign(k)
+    twin = coco_models.without_context(g)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(twin([z, c])), keras.ops.convert_to_numpy(g([z, c])), atol=1e-5)
+
+
+def test_without_context_leaves_the_papers_generator_and_rejects_other_models():
+    paper = coco_models.micro_generator(latent_dim=8, micro_size=8, base_filters=4)
+    assert coco_models.without_context(paper) is paper
+    with pytest.raises(ValueError, match="micro_generator"):
+        coco_models.without_context(coco_models.full_generator(8, 32, 1, 4))
+    with pytest.raises(TypeError, match="keras.Model"):
+        coco_models.without_context("generator")
+
+
+def test_generation_without_context_shows_seams(small_gan):
+    _give_z_a_say(small_gan.sampler)
+    z = np.random.default_rng(2).standard_normal((16, 8)).astype(np.float32)
+    with_border, paper = small_gan.generate(z), small_gan.generate(z, context=False)
+    assert paper.shape == with_border.shape == (16, 32, 32, 1)
+    assert seam_score(paper, 8) > seam_score(with_border, 8)
+    # the weights drawn are the sampler's at the time of the call
+    np.testing.assert_allclose(small_gan.generate(z, context=False), paper, atol=1e-6)
+    last = small_gan.generate(z, average=False, context=False)
+    assert last.shape == paper.shape
+
+
+def test_beyond_boundary_from_the_last_iterate(small_gan):
+    z = np.random.default_rng(3).standard_normal((2, 8)).astype(np.float32)
+    small_gan.generator.weights[0].assign(small_gan.generator.weights[0] + 0.5)  # the last iterate leaves its average
+    last = small_gan.generate_beyond(z, 48, average=False)
+    np.testing.assert_allclose(last[:, 8:40, 8:40], small_gan.generate(z, average=False), atol=1e-5)
+    assert not np.allclose(last, small_gan.generate_beyond(z, 48))
+
+
+# -- class agreement, diversity, detail ----------------------------------------------------------------------
+def _brightness_judge(images):
+    """A stand-in judge: 'class' = which third of [-1, 1] the mean pixel falls in."""
+    m = np.asarray(images).mean(axis=(1, 2, 3))
+    return np.eye(3)[np.digitize(m, [-1 / 3, 1 / 3])]
+
+
+def test_class_agreement_judges_centre_crops():
+    dark, light = -0.9 * np.ones((1, 32, 32, 1)), 0.9 * np.ones((1, 32, 32, 1))
+    a = np.concatenate([dark, dark, light, light]).astype(np.float32)
+    b = np.pad(a[[0, 1, 2, 3]], ((0, 0), (8, 8), (8, 8), (0, 0)), constant_values=0.9)  # 48x48, light margin
+    b[1, 8:40, 8:40] = 0.9  # the centre of the second one changes class
+    got = coco.class_agreement(_brightness_judge, a, b, names=("dark", "grey", "light"))
+    assert got["agreement"] == pytest.approx(0.75) and got["n"] == 4
+    np.testing.assert_array_equal(got["classes_a"], [0, 0, 2, 2])
+    np.testing.assert_array_equal(got["classes_b"], [0, 2, 2, 2])  # the margin of the 48x48 images is not judged
+    assert got["changes"] == [("dark", "light", 1)]
+    assert coco.class_agreement(_brightness_judge, a, a)["changes"] == []
+    assert coco.centre_crop(b, 28).shape == (4, 28, 28, 1)
+    with pytest.raises(ValueError, match="one image b per image a"):
+        coco.class_agreement(_brightness_judge, a, b[:3])
+    with pytest.raises(ValueError, match="centred 28x28"):
+        coco.centre_crop(np.zeros((1, 31, 31, 1)), 28)
+    with pytest.raises(ValueError, match=r"\(N, classes\)"):
+        coco.judged_classes(lambda x: np.zeros(len(x)), a)
+    with pytest.raises(TypeError, match="callable"):
+        coco.judged_classes("judge", a)
+
+
+def test_diversity_and_detail_ratios():
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (12, 16, 16, 3)).astype(np.float32)
+    assert coco.diversity_ratio(real, real) == pytest.approx(1.0)
+    assert coco.diversity_ratio(np.repeat(real[:1], 12, axis=0), real) == pytest.approx(0.0, abs=1e-6)  # one image, twelve times
+    pooled = real.reshape(12, 4, 4, 4, 4, 3).mean(axis=(2, 4)).reshape(12, -1)
+    brute = np.mean([np.linalg.norm(pooled[i] - pooled[j]) for i in range(12) for j in range(i + 1, 12)])
+    assert coco.mean_pairwise_distance(real) == pytest.approx(brute, rel=1e-6)
+    flat = np.broadcast_to(rng.uniform(-1, 1, (12, 1, 1, 3)), real.shape).astype(np.float32)
+    assert coco.detail_ratio(flat, real) == 0.0 and coco.detail_ratio(real, real) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="at least 2 images"):
+        coco.mean_pairwise_distance(real[:1])
+    with pytest.raises(ValueError, match="same image shape"):
+        coco.diversity_ratio(real[:, :8, :8], real)
+    with pytest.raises(ValueError, match="pool"):
+        coco.mean_pairwise_distance(real, pool=3)
+
+
+def test_saving_grows():
+    def result(ratios, oom=None):
+        return {"memory_ratio": ratios, "oom": {s: (oom or {}).get(s, []) for s in ratios}}
+
+    assert coco.saving_grows(result({64: 0.9, 128: 0.7}))
+    assert not coco.saving_grows(result({64: 0.7, 128: 0.9}))
+    assert not coco.saving_grows(result({64: 0.9}))  # one size: nothing to compare
+    assert coco.saving_grows(result({64: 0.9, 128: 0.7, 256: None}, {256: ["full"]}))
+    assert not coco.saving_grows(result({64: 0.9, 128: None}, {128: ["coco", "full"]}))
+    ref = coco.REFERENCE_PEAK_MB
+    assert round(ref["coco"] / ref["full"], 2) == 0.52

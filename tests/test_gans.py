@@ -4,6 +4,7 @@ of fit_gan, and the sample grid."""
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from kit import gans, models, viz
 from kit.callbacks import NonFiniteLossError
@@ -62,8 +63,8 @@ def test_auxiliary_loss_is_the_mean_cross_entropy():
 
 
 def test_get_loss_rejects_bad_settings():
-    with pytest.raises(ValueError, match="Unknown GAN loss 'lsgan'"):
-        gans.get_loss("lsgan")
+    with pytest.raises(ValueError, match="Unknown GAN loss 'least-squares'"):
+        gans.get_loss("least-squares")
     with pytest.raises(ValueError, match="bce' loss only"):
         gans.get_loss("hinge", label_smoothing=0.1)
     with pytest.raises(ValueError, match="n_critic must be a positive integer"):
@@ -241,3 +242,103 @@ def test_fid_tracker_adds_fid_and_kid_to_the_history(real, trained_dense):
     tracker = gans.FIDTracker(metrics.ClassifierFeatures(trained_dense), real[0][:64], n=64)
     history = gans.fit_gan(gan, make_dataset(real[0][:64], batch_size=32, drop_remainder=True), epochs=1, callbacks=[tracker], verbose=0)
     assert np.isfinite(history["fid"][0]) and history["fid"][0] > 0 and "kid" in history
+
+
+def test_lsgan_losses_are_the_least_squares_formulas():
+    rng = np.random.default_rng(4)
+    real, fake = rng.normal(size=(6, 1)).astype("float32"), rng.normal(size=(5, 1)).astype("float32")
+    loss = gans.get_loss("lsgan")
+    assert float(loss.discriminator(real, fake)) == pytest.approx(0.5 * np.mean((real - 1) ** 2) + 0.5 * np.mean(fake**2), rel=1e-5)
+    assert float(loss.generator(fake)) == pytest.approx(0.5 * np.mean((fake - 1) ** 2), rel=1e-5)
+    assert loss.decision_threshold == 0.5 and gans.get_loss("bce").decision_threshold == 0.0
+    assert gans.get_loss("wgan-gp").decision_threshold is None
+
+
+def test_generator_loss_gradients_show_the_saturation():
+    d = np.array([0.01, 0.5, 0.99])
+    g = gans.generator_loss_gradients(d)
+    # d/ds log(1 - sigmoid(s)) = -sigmoid(s); d/ds -log sigmoid(s) = sigmoid(s) - 1
+    np.testing.assert_allclose(g["saturating"], d, rtol=1e-6)
+    np.testing.assert_allclose(g["non-saturating"], 1 - d, rtol=1e-6)
+    for bad in ([0.0, 0.5], [1.0], []):
+        with pytest.raises(ValueError, match="strictly inside"):
+            gans.generator_loss_gradients(bad)
+
+
+def _tiny_gan(**kwargs):
+    z = keras.Input((3,))
+    g = keras.Model(z, keras.layers.Reshape((2, 2, 1))(keras.layers.Dense(4, activation="tanh")(keras.layers.BatchNormalization()(z))))
+    x = keras.Input((2, 2, 1))
+    d = keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+    gan = gans.GAN(g, d, seed=0, **kwargs)
+    gan.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1), jit_compile=False)
+    return gan
+
+
+def test_weight_average_follows_the_generator_with_its_warm_up():
+    gan = _tiny_gan(ema_decay=0.9)
+    start = [np.array(w) for w in gan.generator_ema.weights]
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 2, 2, 1)).astype("float32")
+    gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(4), epochs=1, verbose=0, shuffle=False)  # two steps
+    assert float(gan.ema_updates) == 2.0
+    # By hand: decay_t = min(0.9, (1 + t) / (10 + t)) = 2/11 then 3/12; trainable weights averaged, the rest copied.
+    for avg, w, w0 in zip(gan.generator_ema.weights, gan.generator.weights, start):
+        if w.trainable:
+            assert not np.allclose(np.asarray(avg), np.asarray(w)), "the average must lag the generator"
+            assert not np.allclose(np.asarray(avg), w0)
+        else:
+            np.testing.assert_array_equal(np.asarray(avg), np.asarray(w))
+    z = np.random.default_rng(1).standard_normal((3, 3)).astype("float32")
+    np.testing.assert_allclose(gan.generate(z), np.asarray(gan.generator_ema(z, training=False)), atol=1e-6)
+    assert _tiny_gan().generator_ema is None and _tiny_gan().sampler is not None
+    with pytest.raises(ValueError, match="ema_decay must be a number in"):
+        _tiny_gan(ema_decay=1.0)
+    assert _tiny_gan(ema_decay=0.9).recipe()["ema_decay"] == 0.9
+
+
+def test_discriminator_accuracy_reads_the_scores_against_the_threshold():
+    gan = _tiny_gan()
+    real = np.random.default_rng(2).uniform(-1, 1, (16, 2, 2, 1)).astype("float32")
+    cb = gans.DiscriminatorAccuracy(real, n=16)
+    cb.set_model(gan)
+    # A discriminator that calls everything real: accuracy 1 on real, 0 on fake.
+    gan.discriminator.set_weights([np.zeros((4, 1), "float32"), np.ones(1, "float32")])
+    logs = {}
+    cb.on_epoch_end(0, logs)
+    assert logs == {"d_acc_real": 1.0, "d_acc_fake": 0.0}
+    cb.threshold = 2.0  # the same scores against a higher boundary: everything fake
+    cb.on_epoch_end(0, logs)
+    assert logs == {"d_acc_real": 0.0, "d_acc_fake": 1.0}
+    with pytest.raises(ValueError, match="in \\[-1, 1\\]|NHWC"):
+        gans.DiscriminatorAccuracy(real[..., 0] * 5, n=4)
+
+
+class _MeanFeatures:
+    """A stand-in FID judge: per-image mean and std of the pixels as features."""
+
+    def __call__(self, images):
+        x = np.asarray(images, np.float64).reshape(len(images), -1)
+        return np.stack([x.mean(1), x.std(1), x[:, 0]], axis=1)
+
+
+def test_compare_losses_trains_each_loss_on_the_same_budget():
+    real = np.random.default_rng(3).uniform(-1, 1, (32, 2, 2, 1)).astype("float32")
+
+    def networks(loss):
+        z = keras.Input((3,))
+        g = keras.Model(z, keras.layers.Reshape((2, 2, 1))(keras.layers.Dense(4, activation="tanh")(z)))
+        x = keras.Input((2, 2, 1))
+        return g, keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+
+    z = np.random.default_rng(4).standard_normal((5, 3)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices(real).batch(8, drop_remainder=True)
+    out = gans.compare_losses(networks, ds, steps=4, chunks=2, features=_MeanFeatures(), real_images=real, n=16, z=z)
+    assert list(out) == list(gans.LOSSES)
+    for name, r in out.items():
+        assert r["steps"] == 4 and len(r["history"]["d_loss"]) == 2 and not r["diverged"], name
+        assert np.isfinite(r["fid"]) and r["samples"].shape == (5, 2, 2, 1)
+        assert ("d_acc_real" in r["history"]) == (name != "wgan-gp")
+    with pytest.raises(ValueError, match="multiple of chunks"):
+        gans.compare_losses(networks, ds, steps=5, chunks=2, features=_MeanFeatures(), real_images=real, n=16, z=z)
+    with pytest.raises(ValueError, match="Unknown GAN loss"):
+        gans.compare_losses(networks, ds, steps=4, chunks=2, features=_MeanFeatures(), real_images=real, n=16, z=z, losses=("l2",))

@@ -147,3 +147,88 @@ def test_perceptual_features_say_why_they_are_a_stand_in(monkeypatch, capsys):
     f = judge.perceptual_features(download=True)
     assert f.label.startswith("STAND-IN") and "download failed: URL fetch failure" in f.label
     assert "Perceptual features: STAND-IN" in capsys.readouterr().out
+
+
+def test_within_class_diversity_and_the_ratio_to_real_images():
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(4), 300)
+    centres = rng.normal(0, 5, (4, 8))
+    real = centres[labels] + rng.normal(0, 1, (len(labels), 8))
+    # By hand on one class of three points: distances 3, 4, 5 -> mean 4.
+    assert metrics.within_class_diversity(np.array([[0.0, 0], [3, 0], [0, 4]]), [7, 7, 7]) == {7: pytest.approx(4.0)}
+    # One image per class repeated, whatever z: no diversity at all.
+    identical = centres[labels]
+    assert all(d == 0.0 for d in metrics.within_class_diversity(identical, labels).values())
+    assert metrics.diversity_ratio(identical, labels, real, labels) == 0.0
+    # Samples drawn like the real set: about as diverse.
+    like_real = centres[labels] + rng.normal(0, 1, (len(labels), 8))
+    assert metrics.diversity_ratio(like_real, labels, real, labels) == pytest.approx(1.0, abs=0.03)
+    # Half the spread: half as diverse. Only the samples' classes are averaged; real classes without samples are ignored.
+    half = centres[labels] + rng.normal(0, 0.5, (len(labels), 8))
+    assert metrics.diversity_ratio(half[labels < 2], labels[labels < 2], real, labels) == pytest.approx(0.5, abs=0.03)
+    # Large classes are subsampled (seeded): the same value every time, close to the full one.
+    sub = metrics.within_class_diversity(real, labels, max_per_class=100)
+    assert sub == metrics.within_class_diversity(real, labels, max_per_class=100)
+    assert sub[0] == pytest.approx(metrics.within_class_diversity(real, labels, max_per_class=None)[0], rel=0.1)
+
+
+def test_diversity_rejects_bad_inputs_with_clear_errors():
+    f, y = np.zeros((6, 3)), np.array([0, 0, 1, 1, 2, 2])
+    with pytest.raises(ValueError, match=r"features must be \(N, D\)"):
+        metrics.within_class_diversity(np.zeros(6), y)
+    with pytest.raises(ValueError, match=r"labels must be rank 1"):
+        metrics.within_class_diversity(f, y[:, None])
+    with pytest.raises(ValueError, match="labels has 5 entries but features has 6 rows"):
+        metrics.within_class_diversity(f, y[:5])
+    with pytest.raises(TypeError, match="integer class ids"):
+        metrics.within_class_diversity(f, y + 0.5)
+    with pytest.raises(ValueError, match=r"at least 2 members.*\{2: 1\}"):
+        metrics.within_class_diversity(f[:5], y[:5])
+    with pytest.raises(ValueError, match="max_per_class must be at least 2"):
+        metrics.within_class_diversity(f, y, max_per_class=1)
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.within_class_diversity(np.full((6, 3), np.nan), y)
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(6, 3))
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        metrics.diversity_ratio(np.zeros((6, 4)), y, real, y)
+    with pytest.raises(ValueError, match=r"classes \[3\] have samples but no real images"):
+        metrics.diversity_ratio(f, np.array([0, 0, 1, 1, 3, 3]), real, y)
+    with pytest.raises(ValueError, match=r"sample_labels has 4 entries but sample_features has 6 rows"):
+        metrics.diversity_ratio(f, y[:4], real, y)
+    with pytest.raises(ValueError, match="identical features"):
+        metrics.diversity_ratio(real, y, f, y)
+
+
+def test_colour_error_words_follow_the_numbers():
+    assert "looks right" in metrics.read_delta_e(1.0)
+    assert "visibly different shade" in metrics.read_delta_e(5.0)
+    assert "nearly a different colour" in metrics.read_delta_e(19.9)
+    assert "a different colour" in metrics.read_delta_e(20.8) and "above 20" in metrics.read_delta_e(20.8)
+    with pytest.raises(ValueError, match="finite distance"):
+        metrics.read_delta_e(float("nan"))
+    target = np.zeros((3, 8, 8, 3), np.float32)
+    target[:, 2:6, 2:6] = [0.8, 0.1, 0.1]  # red garments on black
+    wrong = target.copy()
+    wrong[0, 2:6, 2:6] = [0.1, 0.6, 0.6]  # the first one teal
+    assert metrics.different_colour_fraction(target, target) == 0.0
+    assert metrics.different_colour_fraction(wrong, target) == pytest.approx(1 / 3)
+    assert metrics.better_of("PSNR", {"A": 26.151, "B": 26.148}, higher_is_better=True, unit=" dB") == "A and B have the same PSNR (26.15 dB)."
+    assert metrics.better_of("PSNR", {"A": 26.0, "B": 26.5}, higher_is_better=True).startswith("B has the better PSNR (26.50 vs 26.00")
+    assert metrics.better_of("mean ΔE", {"A": 19.9, "B": 20.8}, higher_is_better=False, fmt="{:.1f}").startswith("A has the better mean ΔE (19.9 vs 20.8")
+
+
+def test_readme_colorization_sentence_words_equal_and_signed_differences():
+    from pathlib import Path
+
+    from conftest import readme_tables
+
+    rt = readme_tables()
+    assert rt.shown_difference(26.1518, 26.1485, "{:.2f}", "PSNR", "lower", "higher", " dB") == "the same PSNR (26.15 dB)"
+    assert rt.shown_difference(25.5, 26.15, "{:.2f}", "PSNR", "lower", "higher", " dB") == "a PSNR lower by 0.65 dB"
+    assert rt.shown_difference(26.1551, 26.1549, "{:.2f}", "PSNR", "lower", "higher", " dB") == "a PSNR higher by 0.01 dB"
+    result = json.loads((Path(__file__).resolve().parent.parent / "results" / "img2img.json").read_text())
+    result["summary"].update(colorization_psnr=26.1518, colorization_psnr_l1_only=26.1485, lab_error_l1_only=19.86, lab_error_l1_gan=20.8)
+    text = rt.img2img_table(result)
+    assert "the same PSNR (26.15 dB)" in text and "by 0.00 dB" not in text
+    assert "ΔE higher (worse) by 0.9" in text and "L1 + GAN 20.8 (above 20: a different colour)" in text

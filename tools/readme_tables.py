@@ -37,6 +37,16 @@ def compare(a: float, b: float, lower: str, higher: str, same: str = "the same a
     return lower if a < b else higher if a > b else same
 
 
+def shown_difference(a: float, b: float, fmt: str, metric: str, lower: str, higher: str, unit: str = "", *, article: str = "a") -> str:
+    """"the same METRIC (X)" when a and b print alike in ``fmt``, else "a METRIC HIGHER/LOWER by D": the difference of
+    the values as printed, so a sentence never says "higher by 0.00"."""
+    sa, sb = fmt.format(a), fmt.format(b)
+    if sa == sb:
+        return f"the same {metric} ({sa}{unit})"
+    diff = float(sa) - float(sb)
+    return f"{article} {metric} {higher if diff > 0 else lower} by {fmt.format(abs(diff))}{unit}"
+
+
 def improved_cnn_full() -> list[str]:
     """The sentence about ``results/improved_cnn_full.json`` (``benchmarks/improved_cnn.py --profile full``, run by hand:
     about an hour on 2 CPU cores), with its date and commit, or nothing when it has not been run."""
@@ -91,17 +101,29 @@ def cocogan_table(r: dict) -> str:
         f"| confident predictions (p ≥ 0.8) | {pct(s['confident_generated'])} | {pct(s['confident_generated_last_iterate'])} | "
         f"{pct(s['confident_real'])} |",
         f"| seam score (1.0 = seamless) | {s['seam_score_generated']:.3f} | | {s['seam_score_real']:.3f} |",
+        *([f"| seam score, the same generator drawing each patch the paper's way (no neighbours' border) | "
+           f"{s['seam_score_paper_coordinates']:.3f} | | |"] if "seam_score_paper_coordinates" in s else []),
         "",
+        *([f"The assembled images are seamless by construction (every micro patch is drawn with its neighbours' border); drawn "
+           f"without it, the same weights give a seam score {compare(s['seam_score_paper_coordinates'], s['seam_score_real'], 'below', 'above')} "
+           "the real images'.", ""] if "seam_score_paper_coordinates" in s else []),
         f"Photographs at 64x64 ({s['photo_source']}, {s['photo_train_images']:,} training images): seam score {s['photo_seam_score_generated']:.3f} "
         f"(held-out photographs {s['photo_seam_score_real']:.3f}); Inception FID against held-out photographs "
         f"{num(s['photo_fid_inception'])}" + (" (no InceptionV3 weights offline)." if s["photo_fid_inception"] is None else "."),
+        *([f"Against the held-out photographs the samples are {s['cocogan_photo_diversity_ratio']:.2f} times as varied (mean pairwise "
+           f"distance, pixel space on 4x4 block averages) and carry {s['cocogan_photo_detail_ratio']:.2f} times the detail "
+           "(neighbouring-pixel differences); 1 is as varied, as detailed as the photographs."] if "cocogan_photo_diversity_ratio" in s and "cocogan_photo_detail_ratio" in s else []),
         "",
         "| output | COCO-GAN peak memory / full-image GAN's | COCO-GAN step time / full-image GAN's |",
         "|---|---:|---:|",
         *(f"| {z}x{z} | {s[f'memory_ratio_{z}']:.2f} | {s[f'time_ratio_{z}']:.2f} |" for z in sizes),
         "",
         f"Patch-guided generation: an image generated from one real test macro patch redraws that patch with a mean absolute error of "
-        f"{s['patch_l1_guided']:.3f}; images from random z differ from it by {s['patch_l1_random_z']:.3f} there.",
+        f"{s['patch_l1_guided']:.3f}; images from random z differ from it by {s['patch_l1_random_z']:.3f} there."
+        + (f" The judge gives the generated image the class of the real image its patch came from for {pct(s['guided_class_agreement'])} "
+           f"of patches ({pct(s['guided_class_agreement_random_z'])} for images from random z)." if "guided_class_agreement" in s else "")
+        + (f" Beyond-boundary fine-tuning kept the judged class of the centre garment for {pct(s['beyond_class_agreement'])} of z."
+           if "beyond_class_agreement" in s else ""),
         "",
         f"![COCO-GAN samples with the micro-patch grid](results/{f['cocogan_samples']})",
         f"![Beyond-boundary {s['beyond_boundary_size']}x{s['beyond_boundary_size']} samples](results/{f['cocogan_beyond']})",
@@ -142,6 +164,14 @@ def gans_table(r: dict) -> str:
         f"{pct(s['real_test_accuracy'])} on real test images; the course's reference cGAN report measured 30.57%). Classifier IS "
         f"{s['acgan_classifier_score']:.2f} (untrained generator {s['untrained_classifier_score']:.2f}, real test images "
         f"{s['real_classifier_score']:.2f}); classifier FID {s['acgan_fid_classifier']:.2f}."
+        + (" Its samples are more recognisable than real garments, some of which are ambiguous: an ACGAN trained to satisfy a "
+           "class head draws typical members of each class." if pct(s["acgan_sample_accuracy"]) != pct(s["real_test_accuracy"])
+           and s["acgan_sample_accuracy"] > s["real_test_accuracy"] else "")
+        + (f" Within a class they are {s['acgan_diversity_ratio']:.0%} as diverse as real garments of that class (mean pairwise "
+           "distance in the judge's features)"
+           + (": ACGAN's known bias towards easy, low-diversity samples (Shu, 2017; TAC-GAN, Gong et al., 2019)."
+              if s["acgan_diversity_ratio"] < 0.8 else ".")
+           if s.get("acgan_diversity_ratio") is not None else "")
         + (" Its IS is above the real images': IS rewards confident predictions spread evenly over the classes, which a "
            "generator trained to satisfy a class head delivers more reliably than real garments do (the judge is unsure "
            "between shirts and T-shirts); the FID, which compares the images' features with real ones, shows what IS misses."
@@ -169,6 +199,18 @@ def gan_speed_table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def delta_e_reading(errors: dict) -> str:
+    """Each colorizer's mean ΔE ``{name: value}`` read on notebook 04's scale (2.3 just noticeable, above 20 a
+    different colour)."""
+    def verdict(v):
+        return ("above 20: a different colour" if v > 20 else "just under 20: nearly a different colour" if v >= 16
+                else "a visibly different shade" if v >= 2.3 else "below the just-noticeable 2.3")
+    parts = [f"{name} {v:.1f} ({verdict(v)})" for name, v in errors.items()]
+    far = all(v >= 16 for v in errors.values())
+    return ("On notebook 04's colour scale (ΔE 2.3 just noticeable, above 20 a different colour) the mean ΔE per garment reads: "
+            + "; ".join(parts) + "." + (" On average a garment's colour is far off, for both colorizers." if far else ""))
+
+
 def img2img_table(r: dict) -> str:
     s, f = r["summary"], r["figures"]
     gan_more = compare(s["colourfulness_l1_gan"], s["colourfulness_l1_only"], "less", "more")
@@ -188,10 +230,14 @@ def img2img_table(r: dict) -> str:
         "",
         f"The GAN term made the colours {gan_more} vivid (colourfulness {s['colourfulness_l1_only']:.1f} → {s['colourfulness_l1_gan']:.1f}, "
         f"targets {s['colourfulness_target']:.1f}; two-colour classes {s['colourfulness_two_colour_l1_only']:.1f} → "
-        f"{s['colourfulness_two_colour_l1_gan']:.1f}), with a PSNR {compare(s['colorization_psnr'], s['colorization_psnr_l1_only'], 'lower', 'higher')} "
-        f"by {abs(s['colorization_psnr_l1_only'] - s['colorization_psnr']):.2f} dB."
+        f"{s['colourfulness_two_colour_l1_gan']:.1f})."
         + (" The gap is widest in the two-colour classes: an L1 loss alone is minimised by the average of the two colours, a grey."
-           if s["colourfulness_two_colour_l1_gan"] - s["colourfulness_two_colour_l1_only"] > s["colourfulness_l1_gan"] - s["colourfulness_l1_only"] else ""),
+           if s["colourfulness_two_colour_l1_gan"] - s["colourfulness_two_colour_l1_only"] > s["colourfulness_l1_gan"] - s["colourfulness_l1_only"] else "")
+        + " Against the L1-only colorizer it has "
+        f"{shown_difference(s['colorization_psnr'], s['colorization_psnr_l1_only'], '{:.2f}', 'PSNR', 'lower', 'higher', ' dB')}, "
+        f"{shown_difference(s['colorization_ssim'], s['colorization_ssim_l1_only'], '{:.3f}', 'SSIM', 'lower', 'higher', article='an')} and "
+        f"{shown_difference(s['lab_error_l1_gan'], s['lab_error_l1_only'], '{:.1f}', 'mean colour error ΔE', 'lower (better)', 'higher (worse)')}."
+        + " " + delta_e_reading({"L1 only": s["lab_error_l1_only"], "L1 + GAN": s["lab_error_l1_gan"]}),
         "",
         "Sketch → garment (64x64, label-conditioned U-Net + your PatchGAN):",
         "",

@@ -34,6 +34,9 @@ from kit.gans import GAN, get_loss
 from kit.imageops import resize
 
 MODELS = ("coco", "full")
+# The course's reference report (a GPU, the paper's proportions): peak training memory in MB of the full-image
+# GAN and of COCO-GAN. Notebook 06 prints their ratio next to its own measurement.
+REFERENCE_PEAK_MB = {"full": 17_184, "coco": 8_992}
 
 
 def peak_rss_mb() -> float:
@@ -160,6 +163,25 @@ def compare_memory(images_by_size: dict, *, steps: int, batch: int, base_filters
         "time_ratio": {s: by[s, "coco"]["step_seconds"] / by[s, "full"]["step_seconds"] if ok(s) else None for s in sizes},
         "oom": {s: [m for m in MODELS if by[s, m]["oom"]] for s in sizes},
     }
+
+
+def saving_grows(result: dict) -> bool:
+    """Whether COCO-GAN's saving grows with the image in a :func:`compare_memory` result: measured at two
+    sizes or more, and from each size to the next the peak ratio (COCO-GAN / full-image GAN) falls, or the
+    full-image GAN runs out of memory where COCO-GAN does not. False with a single size (nothing to compare)
+    or where COCO-GAN itself ran out of memory."""
+    sizes = sorted(result["memory_ratio"])
+    if len(sizes) < 2:
+        return False
+    for small, big in zip(sizes, sizes[1:]):
+        if "coco" in result["oom"][small] or "coco" in result["oom"][big]:
+            return False
+        r_small, r_big = result["memory_ratio"][small], result["memory_ratio"][big]
+        if r_big is None:  # only the full-image GAN ran out of memory at the larger size
+            continue
+        if r_small is None or not r_big < r_small:
+            return False
+    return True
 
 
 def describe_row(row: dict) -> str:

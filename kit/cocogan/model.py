@@ -38,6 +38,7 @@ from keras import ops
 from kit import distribute
 from kit.checks import check_choice, check_finite, check_images
 from kit.cocogan.grid import PatchGrid, merge_patches
+from kit.cocogan.networks import without_context
 from kit.cocogan.stages import BEYOND, LOWPASS_FACTORS, STAGES, Stage, coordinate_loss, lowpass
 from kit.gans import AdversarialModel, get_loss, gradient_penalty
 from kit.gans.base import fixed_latent
@@ -83,12 +84,7 @@ class COCOGAN(AdversarialModel):
         if not isinstance(ema_decay, (int, float)) or not 0.0 <= ema_decay < 1.0:
             raise ValueError(f"ema_decay must be a number in [0, 1), got {ema_decay!r}")
         self.ema_decay = float(ema_decay)
-        self.generator_ema = None
-        if self.ema_decay > 0:
-            self.generator_ema = keras.models.clone_model(generator)
-            self.generator_ema.set_weights(generator.get_weights())
-            self.generator_ema.trainable = False  # set before compile: never a gradient target
-        self.ema_updates = self.add_weight(shape=(), initializer="zeros", trainable=False, name="ema_updates")
+        self.start_average()  # the weight average of kit.gans.AdversarialModel, updated by track()
         self.latent_dim = int(generator.input_shape[0][-1])
         m, big = grid.micro_size, grid.macro_size
         patch_shape = tuple(generator.output_shape[1:])
@@ -169,31 +165,6 @@ class COCOGAN(AdversarialModel):
         z_rep, coords = self._micro_inputs(z, top_left)
         return merge_patches(self._network(training)([z_rep, coords], training=training), self.grid.ratio)
 
-    # -- the weight average --------------------------------------------------------------------------------
-    @property
-    def sampler(self) -> keras.Model:
-        """The network that draws images at inference: the weight average (``generator_ema``) when
-        ``ema_decay`` > 0, else the generator."""
-        return self.generator if self.generator_ema is None else self.generator_ema
-
-    def _update_average(self):
-        if self.generator_ema is None:
-            return
-        t = self.ema_updates + 1.0
-        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        # Trainable weights are averaged; anything else (normalisation statistics) is copied. Through
-        # kit.distribute.assign, because under a strategy a train_step may not assign mirrored variables itself.
-        targets = [self.ema_updates, *self.generator_ema.weights]
-        values = [t, *(decay * avg + (1.0 - decay) * w if w.trainable else w for avg, w in zip(self.generator_ema.weights, self.generator.weights))]
-        distribute.assign(targets, values)
-
-    def reset_average(self):
-        """Restart the weight average at the generator's current weights (its warm-up starts again): for a
-        fine-tuning run whose changes the long average would otherwise hide."""
-        if self.generator_ema is not None:
-            self.generator_ema.set_weights(self.generator.get_weights())
-        self.ema_updates.assign(0.0)
-
     # -- training ------------------------------------------------------------------------------------------
     def train_step(self, data):
         real_full = data[0] if isinstance(data, (tuple, list)) else data
@@ -231,7 +202,6 @@ class COCOGAN(AdversarialModel):
             g_loss = self.gan_loss.generator(scores) + alpha * coord_fake + l1_w * l1 + fm_w * fm
             scaled = self.scale_loss(self.g_optimizer, g_loss)
         self.apply_gradients(self.g_optimizer, tape, scaled, self.generator)
-        self._update_average()
         return self.track(d_loss=d_loss, g_loss=g_loss, w_dist=ops.mean(real_scores) - ops.mean(fake_scores), gp=gp,
                             coord_real=coord_real, coord_fake=coord_fake, l1=l1, fm=fm)
 
@@ -267,41 +237,50 @@ class COCOGAN(AdversarialModel):
         """The generator while training or when the average is not wanted, else the :attr:`sampler`."""
         return self.generator if training or not average else self.sampler
 
-    def _patches(self, z, extra: int, training=False, average=True):
+    def _patches(self, z, extra: int, training=False, average=True, network=None):
         """Every micro patch of the grid extended by ``extra``, for each z: (B n n, m, m, C), image-major;
-        drawn by the generator when ``training`` or not ``average``, else by the :attr:`sampler`."""
+        drawn by ``network`` if given, else by the generator when ``training`` or not ``average``, else by the
+        :attr:`sampler`."""
         coords = self.grid.micro_coords(extra)  # (n, n, 2)
         n = coords.shape[0]
         flat = ops.tile(ops.convert_to_tensor(coords.reshape(1, n * n, 2)), (ops.shape(z)[0], 1, 1))
-        return self._network(training, average)([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
+        net = self._network(training, average) if network is None else network
+        return net([ops.repeat(z, n * n, axis=0), ops.reshape(flat, (-1, 2))], training=training)
 
-    def _assemble(self, z, extra: int, training=False, average=True):
-        return merge_patches(self._patches(z, extra, training, average), self.grid.n_micro + 2 * extra)
+    def _assemble(self, z, extra: int, training=False, average=True, network=None):
+        return merge_patches(self._patches(z, extra, training, average, network), self.grid.n_micro + 2 * extra)
 
     def call(self, z, training=False):
         """Full images (B, S, S, C) in [-1, 1]: every micro patch of the grid, assembled by Phi (drawn by the
         generator when ``training``, else by the :attr:`sampler`)."""
         return self._assemble(z, 0, training=training)
 
-    def _infer(self, build, z, extra: int, average=True):
+    def _infer(self, build, z, extra: int, average=True, **kwargs):
         """``build(z chunk, extra)`` at inference as float32 numpy, a few thousand micro patches per generator
         call: every image is n x n patches, so a few thousand images at once would not fit in memory."""
         z = self._check_z(z)
         n = self.grid.n_micro + 2 * extra
         chunk = max(1, PATCHES_PER_CALL // (n * n))
-        return np.concatenate([ops.convert_to_numpy(build(z[i : i + chunk], extra, average=bool(average))).astype("float32")
+        return np.concatenate([ops.convert_to_numpy(build(z[i : i + chunk], extra, average=bool(average), **kwargs)).astype("float32")
                                for i in range(0, int(z.shape[0]), chunk)])
 
-    def generate(self, z, *, average: bool = True):
+    def generate(self, z, *, average: bool = True, context: bool = True):
         """Assembled full images float32 (B, S, S, C) in [-1, 1] for z (B, latent_dim), drawn by the
-        :attr:`sampler` (the weight average), or by the generator itself with ``average=False``."""
-        return self._infer(self._assemble, z, 0, average)
+        :attr:`sampler` (the weight average), or by the generator itself with ``average=False``.
 
-    def generate_beyond(self, z, size: int):
+        ``context=False``: every micro patch drawn the paper's way, on its own with zero padding in place of
+        its neighbours' pixels (:func:`kit.cocogan.networks.without_context`, the same weights), so the seams
+        the pixel-coordinate generator's border avoids can be seen and measured."""
+        if context:
+            return self._infer(self._assemble, z, 0, average)
+        return self._infer(self._assemble, z, 0, average, network=without_context(self._network(False, average)))
+
+    def generate_beyond(self, z, size: int, *, average: bool = True):
         """Beyond-boundary images float32 (B, size, size, C) in [-1, 1]: the micro grid extended past
         [-1, 1]; ``size`` = image_size + 2 e micro_size (e.g. 48 from a 32x32 model with 8x8 micro patches).
-        Drawn by the :attr:`sampler`, as are :meth:`micro_patches` and :meth:`generate_macro`."""
-        return self._infer(self._assemble, z, self.grid.beyond_extra(size))
+        Drawn by the :attr:`sampler` (as are :meth:`micro_patches` and :meth:`generate_macro`), or by the
+        generator itself with ``average=False``."""
+        return self._infer(self._assemble, z, self.grid.beyond_extra(size), average)
 
     def micro_patches(self, z, extra: int = 0):
         """Every micro patch of each image, not assembled: float32 (B, n, n, m, m, C), [b, row, col]."""

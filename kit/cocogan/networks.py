@@ -6,7 +6,8 @@ of the full-image GAN it is compared with, as functional models on ``keras.Input
   A small MLP maps z (the paper: concat(z, c)) to a code that sets the scale and shift of every normalisation
   layer (:class:`ConditionalNorm`); with ``pixel_step`` (what :func:`kit.gans.coco.cocogan` builds) c enters
   as the image coordinates of every pixel instead (:class:`PixelCoordinates`), so neighbouring patches are
-  drawn as one continuous function of position.
+  drawn as one continuous function of position. :func:`without_context` draws with the same weights the
+  paper's way, every patch on its own with zero padding where its neighbours' pixels would be.
 - :func:`macro_discriminator`: D(macro patch, macro coordinate) -> (score, predicted coordinate, features).
   The score is a projection head (Miyato & Koyama, 2018): ``dense(f) + <embed(c), f>``; the coordinate head
   regresses the patch's position (the spatial-consistency loss L_S).
@@ -116,15 +117,18 @@ class PixelCoordinates(layers.Layer):
         return {**super().get_config(), "size": self.size, "step": self.step}
 
 
-def _res_up(x, h, filters: int, name: str, coords=None):
+def _res_up(x, h, filters: int, name: str, coords=None, context: bool = True):
     """Residual block: [cnorm -> lrelu -> up x2 (-> concat pixel coordinates) -> conv3] x [cnorm -> lrelu ->
     conv3] + up x2 -> conv1.
 
     ``coords``: None ('same' convolutions), or (c (B, 2) micro coordinates, micro step) for a pixel-coordinate
     generator: then ``x`` carries a border of ``CONTEXT`` pixels of the neighbouring patches, the 3x3
     convolutions are 'valid' and the skip path is cropped to match, so the output again has a ``CONTEXT``
-    border (up x2 doubles it to 2 CONTEXT, the two convolutions take one pixel each)."""
-    padding = "same" if coords is None else "valid"
+    border (up x2 doubles it to 2 CONTEXT, the two convolutions take one pixel each). With ``context`` False
+    the maps hold the patch alone and the convolutions are 'same' (the same weights, zero padding in place of
+    the neighbours' pixels)."""
+    with_border = coords is not None and context
+    padding = "valid" if with_border else "same"
     skip = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_skip_up")(x)
     skip = layers.Conv2D(filters, 1, name=f"{name}_skip_conv")(skip)
     y = ConditionalNorm(name=f"{name}_norm1")([x, h])
@@ -133,9 +137,11 @@ def _res_up(x, h, filters: int, name: str, coords=None):
     if coords is not None:
         c, step = coords
         side = int(y.shape[1])
-        span = step * side / (side - 4 * CONTEXT)  # the map covers the patch and 2 CONTEXT pixels on each side
+        # with the border, the map covers the patch and 2 CONTEXT pixels on each side; without, the patch alone
+        span = step * side / (side - 4 * CONTEXT) if with_border else step
         y = layers.Concatenate(name=f"{name}_with_coords")([y, PixelCoordinates(side, span, name=f"{name}_coords")(c)])
-        skip = layers.Cropping2D(CONTEXT, name=f"{name}_skip_crop")(skip)
+        if with_border:
+            skip = layers.Cropping2D(CONTEXT, name=f"{name}_skip_crop")(skip)
     y = layers.Conv2D(filters, 3, padding=padding, name=f"{name}_conv1")(y)
     y = ConditionalNorm(name=f"{name}_norm2")([y, h])
     y = layers.LeakyReLU(0.2, name=f"{name}_act2")(y)
@@ -143,7 +149,7 @@ def _res_up(x, h, filters: int, name: str, coords=None):
     return layers.Add(name=f"{name}_add")([skip, y])
 
 
-def _generator_body(h, size: int, channels: int, base_filters: int, coords=None):
+def _generator_body(h, size: int, channels: int, base_filters: int, coords=None, context: bool = True):
     """h (B, D) -> mapping MLP -> Dense -> 4x4 map -> conv -> residual up blocks to size x size -> tanh image.
 
     With ``coords`` = (c (B, 2), step), the 4x4 map is instead drawn per pixel from (mapped h, the pixel's
@@ -153,7 +159,11 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
     and the convolutions are 'valid', so no zero padding reaches the patch: a micro patch is exactly the same
     window of the image that the network would draw in one piece, and neighbouring patches continue each
     other by construction (no seams to learn away). The border costs about as much as 'same' convolutions
-    with a cropped margin would."""
+    with a cropped margin would.
+
+    ``context`` False (with ``coords``): the same layers and weights, but every map holds the patch alone and
+    the convolutions are 'same', so zero padding stands in for the neighbours' pixels, as when the paper's
+    generator draws a micro patch (see :func:`without_context`)."""
     n_up = _n_doublings(size, "patch/image size")
     filters = _filters(max(1, n_up), base_filters)
     # Two nonlinear layers before anything is drawn: with a linear map of concat(z, c) the coordinate could
@@ -161,14 +171,15 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
     for i in range(MAPPING_LAYERS):
         h = layers.Dense(MAPPING_WIDTH, name=f"mapping{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"mapping{i + 1}_act")(h)
-    padding = "same" if coords is None else "valid"
+    with_border = coords is not None and context
+    padding = "valid" if with_border else "same"
     if coords is None:
         x = layers.Dense(START * START * filters[0], name="project")(h)
         x = layers.Reshape((START, START, filters[0]), name="to_map")(x)
     else:
         # The start map has one pixel more than CONTEXT on each side: the stem's 3x3 'valid' conv takes it.
         c, step = coords
-        side = START + 2 * (CONTEXT + 1)
+        side = START + 2 * (CONTEXT + 1) if with_border else START
         code = layers.Reshape((1, 1, MAPPING_WIDTH), name="code_map")(h)
         code = layers.UpSampling2D(side, name="code_tile")(code)
         x = layers.Concatenate(name="code_and_coords")([code, PixelCoordinates(side, step * side / START, name="stem_coords")(c)])
@@ -177,17 +188,17 @@ def _generator_body(h, size: int, channels: int, base_filters: int, coords=None)
             x = layers.LeakyReLU(0.2, name=f"pixel_mlp{i + 1}_act")(x)
     x = layers.Conv2D(filters[0], 3, padding=padding, name="stem_conv")(x)
     for i in range(n_up):
-        x = _res_up(x, h, filters[i], f"up{i + 1}", coords)
+        x = _res_up(x, h, filters[i], f"up{i + 1}", coords, context)
     x = ConditionalNorm(name="out_norm")([x, h])
     x = layers.LeakyReLU(0.2, name="out_act")(x)
     x = layers.Conv2D(channels, 3, padding=padding, name="to_image")(x)
-    if coords is not None:
+    if with_border:
         x = layers.Cropping2D(CONTEXT - 1, name="crop_context")(x)  # the last conv took one pixel of the border
     return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
 def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1, base_filters: int = 32,
-                    pixel_step: float | None = None) -> keras.Model:
+                    pixel_step: float | None = None, context: bool = True) -> keras.Model:
     """COCO-GAN's generator ``G([z, c]) -> micro patch``.
 
     Args:
@@ -198,6 +209,10 @@ def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1
         pixel_step: None: c enters with z through the conditional normalisation (the paper's way). The grid's
             micro step: c enters as per-pixel image coordinates instead (the normalisation sees z only), see
             :func:`_generator_body`.
+        context: with ``pixel_step``: True draws every patch with the border of neighbouring pixels its 'valid'
+            convolutions need (seamless by construction); False draws the patch alone with 'same' convolutions
+            (zero padding in place of the neighbours), as the paper does. Ignored without ``pixel_step`` (the
+            paper's generator has no border). The two have the same weights (:func:`without_context`).
 
     Returns:
         Model with inputs z float32 (B, latent_dim) and c float32 (B, 2) micro coordinate (y, x), output
@@ -212,7 +227,40 @@ def micro_generator(latent_dim: int = 64, micro_size: int = 8, channels: int = 1
         return keras.Model([z, c], _generator_body(h, micro_size, channels, base_filters), name="micro_generator")
     if not float(pixel_step) > 0:
         raise ValueError(f"pixel_step must be the grid's micro step (> 0), got {pixel_step}")
-    return keras.Model([z, c], _generator_body(z, micro_size, channels, base_filters, (c, float(pixel_step))), name="micro_generator")
+    return keras.Model([z, c], _generator_body(z, micro_size, channels, base_filters, (c, float(pixel_step)), bool(context)),
+                       name="micro_generator")
+
+
+def without_context(generator: keras.Model) -> keras.Model:
+    """The same micro generator, with the same weights, drawing every patch the paper's way: on its own, with
+    'same' convolutions whose zero padding stands in for the neighbouring patches' pixels.
+
+    A pixel-coordinate generator (``micro_generator(pixel_step=...)``) draws each patch with a border of its
+    neighbours' pixels, so its patches continue each other by construction and an assembled image has no seams
+    to measure. Assembling the patches of this twin shows the seams the border avoids. Its weights were learnt
+    with the border, so near patch edges it also draws from inputs it never saw in training: the seams it shows
+    are what removing the border does to this generator, not what a generator trained the paper's way would
+    learn to hide. A generator without a border (``pixel_step=None``, the paper's conditioning) is returned as is.
+
+    Raises ValueError for a model that is not one of :func:`micro_generator`'s.
+    """
+    if not isinstance(generator, keras.Model):
+        raise TypeError(f"generator must be a keras.Model, got {type(generator).__name__}")
+    names = {layer.name for layer in generator.layers}
+    if generator.name != "micro_generator" or "to_image" not in names:
+        raise ValueError(f"without_context needs a kit micro_generator, got {generator.name!r}")
+    if "crop_context" not in names:
+        return generator  # no border to remove: already drawn the paper's way
+    latent_dim = int(generator.input_shape[0][-1])
+    micro_size, channels = int(generator.output_shape[1]), int(generator.output_shape[-1])
+    base_filters = generator.get_layer("stem_conv").filters // 2  # the 4x4 end has twice the base width
+    stem = generator.get_layer("stem_coords")
+    step = stem.step * START / stem.size  # the stem map spans step * side / START
+    twin = micro_generator(latent_dim, micro_size, channels, base_filters, pixel_step=step, context=False)
+    for layer in twin.layers:
+        if layer.weights:
+            layer.set_weights(generator.get_layer(layer.name).get_weights())
+    return twin
 
 
 def full_generator(latent_dim: int = 64, image_size: int = 32, channels: int = 1, base_filters: int = 32) -> keras.Model:

@@ -3,20 +3,23 @@ extends, the unconditional and class-conditional GANs (notebooks 02-03), pix2pix
 losses, and training with sample grids, FID tracking and checkpoints that resume exactly."""
 
 from kit.gans.base import AdversarialModel, fixed_latent, image_problems, mixed_precision, wrap_optimizer
-from kit.gans.losses import LOSSES, GANLoss, auxiliary_loss, get_loss, gradient_penalty
+from kit.gans.losses import LOSSES, GANLoss, auxiliary_loss, generator_loss_gradients, get_loss, gradient_penalty
 from kit.gans.models import ACGAN, GAN, acgan_discriminator_loss, acgan_generator_loss
 from kit.gans.pix2pix import Pix2Pix, TranslationGrid, pix2pix
-from kit.gans.training import EpochFigure, FIDTracker, GANCheckpoint, SampleGrid, check_dataset, checkpoints_for, fit_gan, generate_many, restore
+from kit.gans.compare import LOSS_OPTIMIZERS, compare_losses
+from kit.gans.training import DiscriminatorAccuracy, EpochFigure, FIDTracker, GANCheckpoint, SampleGrid, check_dataset, checkpoints_for, fit_gan, generate_many, restore
 
 __all__ = [
     "ACGAN",
     "AdversarialModel",
+    "DiscriminatorAccuracy",
     "EpochFigure",
     "FIDTracker",
     "GAN",
     "GANCheckpoint",
     "GANLoss",
     "LOSSES",
+    "LOSS_OPTIMIZERS",
     "Pix2Pix",
     "SampleGrid",
     "TranslationGrid",
@@ -25,9 +28,11 @@ __all__ = [
     "auxiliary_loss",
     "check_dataset",
     "checkpoints_for",
+    "compare_losses",
     "fit_gan",
     "fixed_latent",
     "generate_many",
+    "generator_loss_gradients",
     "get_loss",
     "gradient_penalty",
     "image_problems",

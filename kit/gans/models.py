@@ -33,6 +33,8 @@ class GAN(AdversarialModel):
         discriminator: functional model images -> scores (B, 1) (logits for BCE).
         loss: a name (``"bce"``, ``"hinge"``, ``"wgan-gp"``) or a :class:`~kit.gans.losses.GANLoss`.
         seed: seed of the latent noise (and WGAN-GP interpolation) drawn in ``train_step``.
+        ema_decay: decay of the moving average of the generator's weights that draws images at inference
+            (``generate``, sample grids, FID); 0: the generator itself (see ``AdversarialModel.update_average``).
 
     Metrics: ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` (mean scores), and ``gp`` for WGAN-GP.
     """
@@ -89,6 +91,7 @@ class GAN(AdversarialModel):
             "loss": {"name": self.gan_loss.name, "label_smoothing": self.gan_loss.label_smoothing,
                      "gp_weight": self.gan_loss.gp_weight, "n_critic": self.gan_loss.n_critic},
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod
@@ -169,7 +172,7 @@ class ACGAN(GAN):
         if labels is None:
             raise ValueError("ACGAN.generate needs labels: int class ids (B,)")
         labels = check_labels(labels, int(z.shape[0]), num_classes=self.num_classes)
-        return ops.convert_to_numpy(self.generator([z, ops.convert_to_tensor(labels)], training=False)).astype("float32")
+        return ops.convert_to_numpy(self.sampler([z, ops.convert_to_tensor(labels)], training=False)).astype("float32")
 
     def check_real_batch(self, batch) -> list[str]:
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:

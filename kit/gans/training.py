@@ -20,9 +20,9 @@ import numpy as np
 from kit import viz
 from kit.callbacks import EpochTimer, NaNGuard, NonFiniteLossError, tensorboard
 from kit.checkpoints import Checkpoints, UnhealthyStateError, collect_variables, finite_state, restore_variables
-from kit.checks import check_positive_int
+from kit.checks import check_finite, check_positive_int
 from kit.data.pipeline import EpochOrder, dataset_info
-from kit.gans.base import AdversarialModel, fixed_latent
+from kit.gans.base import AdversarialModel, fixed_latent, image_problems
 from kit.metrics import frechet_distance, kernel_inception_distance
 
 
@@ -240,6 +240,42 @@ class FIDTracker(keras.callbacks.Callback):
         logs["kid"] = kernel_inception_distance(self.real_features, ff, subsets=5, subset_size=min(1000, len(ff)))[0]
 
 
+class DiscriminatorAccuracy(keras.callbacks.Callback):
+    """The discriminator's accuracy on held-out real images and on fresh fakes after every epoch of an
+    unconditional GAN, added to the
+    logs (``d_acc_real``, ``d_acc_fake``) and so to the history. Read together: both near 1 means D wins
+    (G's gradients may be vanishing), both near 0.5 means D cannot tell (a balanced game, or a D that
+    stopped learning), real high with fake low means G fools D.
+
+    Args:
+        real_images: float32 NHWC in [-1, 1] the discriminator never trained on (e.g. test images); ``n`` used.
+        threshold: the score above which D calls an image real: 0 for logits (BCE, hinge), 0.5 for LSGAN
+            (``model.gan_loss.decision_threshold``). A Wasserstein critic has none.
+    """
+
+    def __init__(self, real_images, *, n: int, threshold: float = 0.0, seed: int = 98):
+        super().__init__()
+        real = np.asarray(real_images)
+        problems = image_problems(real[:n], real.shape[1:]) if real.ndim == 4 else [f"real_images must be NHWC, got shape {real.shape}"]
+        if problems:
+            raise ValueError("DiscriminatorAccuracy: " + "; ".join(problems))
+        self.n, self.seed = check_positive_int(n, "n"), seed
+        self.real = real[: self.n]
+        self.threshold = float(check_finite(np.asarray(threshold, np.float64), "threshold"))
+
+    def scores(self, images) -> np.ndarray:
+        out = self.model.discriminator.predict(images, batch_size=500, verbose=0)
+        out = out[0] if isinstance(out, (list, tuple)) else out  # ACGAN: (score, class logits)
+        return np.asarray(out, np.float64).reshape(len(images), -1).mean(axis=1)  # a PatchGAN's map: its mean
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        fake = generate_many(self.model, len(self.real), seed=self.seed)
+        logs["d_acc_real"] = float(np.mean(self.scores(self.real) > self.threshold))
+        logs["d_acc_fake"] = float(np.mean(self.scores(fake) <= self.threshold))
+
+
 def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 500, **generate_kwargs) -> np.ndarray:
     """``n`` generated images float32 NHWC in [-1, 1], in batches, from seeded z (and ``labels`` (n,) for a
     conditional GAN). ``generate_kwargs`` go to ``gan.generate`` (e.g. ``average=False`` for a COCO-GAN)."""
@@ -257,5 +293,5 @@ def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 
     return np.concatenate(out)
 
 
-__all__ = ["EpochFigure", "FIDTracker", "GANCheckpoint", "NonFiniteLossError", "SampleGrid", "check_dataset", "checkpoints_for",
+__all__ = ["DiscriminatorAccuracy", "EpochFigure", "FIDTracker", "GANCheckpoint", "NonFiniteLossError", "SampleGrid", "check_dataset", "checkpoints_for",
            "fit_gan", "generate_many", "restore"]

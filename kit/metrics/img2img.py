@@ -32,6 +32,55 @@ def colour_error_per_class(generated, targets, labels) -> dict:
     return out
 
 
+DELTA_E_NOTICEABLE = 2.3  # CIELAB Delta E of a just-noticeable difference
+DELTA_E_DIFFERENT = 20.0  # the course's threshold for "a different colour" (notebook 04)
+
+
+def read_delta_e(delta_e: float) -> str:
+    """Words for a mean CIELAB Delta E on the course's scale (about 2.3 just noticeable, above 20 a different
+    colour), so a sentence that reads a measured error follows the number."""
+    d = float(delta_e)
+    if not np.isfinite(d) or d < 0:
+        raise ValueError(f"a Delta E is a finite distance >= 0, got {delta_e!r}")
+    if d < DELTA_E_NOTICEABLE:
+        return f"below the just-noticeable difference ({DELTA_E_NOTICEABLE}): the colour looks right"
+    if d < 0.5 * DELTA_E_DIFFERENT:
+        return (f"above the just-noticeable {DELTA_E_NOTICEABLE} but well under {DELTA_E_DIFFERENT:.0f}: the right colour "
+                "in a visibly different shade")
+    if d < 0.8 * DELTA_E_DIFFERENT:
+        return f"a clearly different shade, though short of {DELTA_E_DIFFERENT:.0f}, where the colour counts as different"
+    if d <= DELTA_E_DIFFERENT:
+        return (f"just under {DELTA_E_DIFFERENT:.0f}, the threshold of a different colour: on average a garment's colour "
+                "is nearly a different colour")
+    return f"above {DELTA_E_DIFFERENT:.0f}: on this scale the average garment comes out a different colour"
+
+
+def different_colour_fraction(generated, targets, *, threshold: float = DELTA_E_DIFFERENT) -> float:
+    """The fraction of garments whose mean CIELAB Delta E over garment pixels (:func:`garment_mask`) exceeds
+    ``threshold`` (default 20: a different colour). Images with no garment pixel are left out."""
+    err = lab_error(generated, targets, mask=garment_mask(targets))
+    err = err[np.isfinite(err)]
+    if not len(err):
+        raise ValueError("no target image has garment pixels (all below the mask's luminance threshold)")
+    return float(np.mean(err > threshold))
+
+
+def better_of(metric: str, values: dict, *, higher_is_better: bool, fmt: str = "{:.2f}", unit: str = "") -> str:
+    """A sentence saying which of two models is better on ``metric``, from ``values`` ``{name: value}``; values
+    equal to the digits ``fmt`` shows read as a tie, so the sentence never contradicts the numbers printed."""
+    if len(values) != 2:
+        raise ValueError(f"better_of compares exactly two models, got {list(values)}")
+    (na, a), (nb, b) = values.items()
+    sa, sb = fmt.format(a), fmt.format(b)
+    if sa == sb:
+        return f"{na} and {nb} have the same {metric} ({sa}{unit})."
+    best = na if (a > b) == higher_is_better else nb
+    other = nb if best == na else na
+    shown = {na: sa, nb: sb}
+    return (f"{best} has the better {metric} ({shown[best]}{unit} vs {shown[other]}{unit}, "
+            f"{'higher' if higher_is_better else 'lower'} is better).")
+
+
 def translation_metrics(generated, targets, labels=None, *, classifier=None, features=None, classifier_size: int = 28) -> dict:
     """PSNR, SSIM and colourfulness of ``generated`` against ``targets``, and, given the Fashion-MNIST
     ``classifier`` (a keras model on 28x28x1 in [0, 1]) and ``labels``, its accuracy on the grayscale
