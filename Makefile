@@ -3,7 +3,8 @@
 #                  `smoke` into a temporary folder, the labs built and graded, and the same on Colab's stack
 #   make run       execute all notebooks in order at the active profile -> runs/ (executed copies, figures, metrics)
 #   make lab       start JupyterLab on notebooks/
-#   make labs      build the graded labs: dist/student/ and dist/autograder/ (otter-grader)
+#   make labs      build the graded labs: dist/student/ and dist/autograder/ (otter-grader), grade them and write
+#                  results/labs.json; NOTEBOOKS="02" builds and grades lab 02 only (no results file)
 #   make bench     execute every notebook at the `cpu` profile (PROFILE=...) and the thin benchmarks -> results/*.json,
 #                  then the README's tables (NOTEBOOKS="02 03" for some notebooks only)
 #   make wheel     build the kit's wheel into dist/ (for Colab without GitHub access: upload it, the setup cell finds it)
@@ -64,7 +65,7 @@ test: test-main bench-smoke labs-check test-colab
 test-main: $(STAMP) $(TORCH_STAMP) data
 	rm -rf $(TMP) && mkdir -p $(TMP)
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/checkpoints KIT_LOGS=$(TMP)/logs KIT_RUN_ROOT=$(TMP)/runs \
-	  $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider
+	  KIT_GAMING_RESULTS=$(TMP)/results/gaming.json $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider
 
 # The benchmarks at the smoke profile into $(TMP)/results (never results/): every topic's results file from the
 # notebooks test-main just executed, each thin benchmark script, then the README's tables rendered from them into a
@@ -74,9 +75,12 @@ bench-smoke: $(STAMP) data
 	  --runs $(TMP)/runs --out $(TMP)/results
 	cp README.md $(TMP)/README.md && $(PY) tools/readme_tables.py --results $(TMP)/results --readme $(TMP)/README.md
 
+# NOTEBOOKS="02 05" on the command line: only those labs, and no summary (it covers every lab).
+LABS_SUBSET := $(if $(filter command line,$(origin NOTEBOOKS)),--notebooks $(NOTEBOOKS))
+
 labs-check: $(STAMP) data
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/labs-checkpoints $(PY) tools/labs.py --dist $(TMP)/dist --grade \
-	  --results $(TMP)/results/labs.json
+	  $(or $(LABS_SUBSET),--results $(TMP)/results/labs.json)
 
 # Colab's exact stack: Python 3.13, TensorFlow 2.20, Keras 3.13, the kit installed non-editable as the setup cell
 # installs it; unit tests and every notebook at smoke. Skipped, saying so, where no Python 3.13 is installed.
@@ -84,7 +88,7 @@ test-colab: data
 	TMP=$(TMP) bash .ci/colab-stack
 
 labs: $(STAMP) data
-	KIT_BATCH=1 KIT_PROFILE=smoke $(PY) tools/labs.py --dist dist --grade --results results/labs.json
+	KIT_BATCH=1 KIT_PROFILE=smoke $(PY) tools/labs.py --dist dist --grade $(or $(LABS_SUBSET),--results results/labs.json)
 
 run: $(STAMP) data
 	@mkdir -p runs

@@ -40,6 +40,8 @@ from kit.runs import summarize  # noqa: E402
 
 EXECUTION = "execution.json"  # <runs>/<notebook>/execution.json: run time and commit of that execution
 PER_EXECUTION = ("notebook_seconds", "notebook_commit")
+# Each notebook's checked claims (kit.runs.claim) stay per notebook; the summary gathers them as "<notebook>: <text>".
+CLAIMS = ("claims_held", "claims_failed")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # results/<topic>.json <- the notebooks that measure the topic (written only when all of them ran in the same runs).
 TOPICS = {
@@ -117,8 +119,10 @@ def collect(runs: Path, out: Path, prof, notebooks) -> list[Path]:
             if execution.exists():
                 metrics.update(json.loads(execution.read_text()))
             per_notebook[nb] = metrics
+            for key in CLAIMS:
+                summary.setdefault(key, []).extend(f"{nb}: {text}" for text in metrics.get(key, []))
             for key, value in metrics.items():
-                if key in PER_EXECUTION:
+                if key in PER_EXECUTION or key in CLAIMS:
                     continue
                 if key in summary and summary[key] != value:
                     raise SystemExit(f"{topic}: {key!r} is {summary[key]!r} in one notebook and {value!r} in {nb}; rename one")

@@ -163,11 +163,12 @@ def notebook_phases(notebook: str, P: Profile) -> list[Phase]:
     if notebook == "02_dcgan":
         dc = gans.GAN(models.dcgan_generator(), models.dcgan_discriminator())
         wg = gans.GAN(models.dcgan_generator(), models.dcgan_discriminator(dropout=0.0), loss="wgan-gp")
-        return [*_classifier_phases(P, n_train, mixed, judge_only=True), _gan_phase("train the DCGAN", dc, P.batch_size, n_gan, P.gan_epochs, mixed),
-                # The loss comparison: BCE, LSGAN and hinge cost a DCGAN step each; WGAN-GP's step holds n_critic critic updates.
+        return [*_classifier_phases(P, n_train, mixed, judge_only=True), _gan_phase("train the DCGAN", dc, P.batch_size, P.dcgan_train_samples or 60000, P.dcgan_epochs, mixed),
+                # The loss comparison: BCE, LSGAN and hinge cost a DCGAN step each; a WGAN-GP step (its n_critic critic
+                # updates included, as traced) costs more.
                 _gan_phase("loss comparison (3 one-critic losses)", dc, P.batch_size, 3 * P.loss_compare_steps * P.batch_size, 1, mixed),
-                _gan_phase("loss comparison (WGAN-GP)", wg, P.batch_size, wg.gan_loss.n_critic * P.loss_compare_steps * P.batch_size, 1, mixed),
-                _fid_phase(P, P.fid_samples * (P.gan_epochs + 8), mixed),
+                _gan_phase("loss comparison (WGAN-GP)", wg, P.batch_size, P.loss_compare_steps * P.batch_size, 1, mixed),
+                _fid_phase(P, P.fid_samples * (P.dcgan_epochs + 8), mixed),
                 _inception_phase(P, P.fid_samples, mixed)]
     if notebook == "03_acgan":
         ac = gans.ACGAN(models.acgan_generator(), models.acgan_discriminator())

@@ -19,11 +19,16 @@ atomically, and only after the state passed a health check.
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import inspect
 import json
 import os
 import re
 import shutil
+import textwrap
+import types
 import zipfile
 from pathlib import Path
 
@@ -67,6 +72,103 @@ def digest(value, length: int = 10) -> str:
     return hashlib.sha256(json.dumps(_plain(value), sort_keys=True).encode()).hexdigest()[:length]
 
 
+def _source_tree(fn) -> str | None:
+    """The syntax tree of ``fn``'s source without docstrings (so comments, blank lines, docstrings and line
+    numbers do not count), or None when its source cannot be read (code typed into some notebook front ends)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a lambda in the middle of an expression: its lines as they are
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _compiled(code: types.CodeType) -> list:
+    """Bytecode, names and constants of a code object, nested functions included (no file name or line numbers)."""
+    consts = [_compiled(c) if isinstance(c, types.CodeType) else sorted(map(repr, c)) if isinstance(c, frozenset) else repr(c)
+              for c in code.co_consts]
+    return [code.co_code.hex(), list(code.co_names), consts]
+
+
+def _plain_values(values) -> list:
+    return [_plain(v) if isinstance(v, (str, int, float, bool, type(None), tuple)) else type(v).__name__ for v in values]
+
+
+def _code(obj):
+    """What :func:`code_digest` hashes for one function, method, ``functools.partial`` or object holding functions."""
+    if isinstance(obj, functools.partial):
+        return ["partial", _code(obj.func), _plain_values(obj.args), {k: _plain_values([v])[0] for k, v in obj.keywords.items()}]
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        return [_code(f) for f in (obj.fget, obj.fset) if f is not None]
+    obj = getattr(obj, "python_function", obj)  # a tf.function: the Python function it traces
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    if inspect.isfunction(obj):
+        closure = _plain_values(c.cell_contents for c in obj.__closure__ or () if _filled(c))
+        # A lambda's source is its whole line, other lambdas on it included: its compiled code is its own.
+        tree = _source_tree(obj) if obj.__code__.co_name != "<lambda>" else None
+        return [tree if tree is not None else _compiled(obj.__code__), _plain_values(obj.__defaults__ or ()), closure]
+    if inspect.isbuiltin(obj) or isinstance(obj, type):
+        return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__name__)}"
+    # An object holding the code (a kit.gans.GANLoss, a callable object): its class's own methods.
+    cls = type(obj)
+    return [cls.__qualname__, [_code(v) for _, v in sorted(vars(cls).items())
+                               if inspect.isfunction(v) or isinstance(v, (staticmethod, classmethod, property))]]
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def code_digest(*functions, length: int = 10) -> str:
+    """A short hash of the code of ``functions`` (functions, methods, ``functools.partial``, or objects whose
+    class's methods count) that changes when that code changes: the syntax tree of the source where
+    ``inspect`` can read it (a comment or docstring does not count), else the compiled code (bytecode, names and
+    constants, nested functions included), which classes defined in a notebook cell may need. Plain values a
+    function closes over or takes as defaults count too."""
+    return digest([_code(f) for f in functions], length)
+
+
+def method_code_digest(cls: type, method: str, stop: type) -> str:
+    """:func:`code_digest` of ``method`` as every class of ``cls``'s MRO below ``stop`` defines it, and of the
+    methods of those classes it calls by name (``self.d_step(...)``, nested functions included), so that a
+    helper's change counts as the method's change."""
+    own = [c for c in cls.__mro__ if c is not stop and issubclass(c, stop)]
+    found, todo, seen = [], [method], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for c in own:
+            fn = c.__dict__.get(name)
+            if fn is None or not (inspect.isfunction(fn) or isinstance(fn, (staticmethod, classmethod, property))):
+                continue
+            found.append((f"{c.__qualname__}.{name}", fn))
+            code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+            stack = [code] if code is not None else []
+            while stack:
+                co = stack.pop()
+                todo.extend(co.co_names)
+                stack.extend(k for k in co.co_consts if isinstance(k, types.CodeType))
+    return digest([[name, _code(fn)] for name, fn in sorted(found, key=lambda item: item[0])])
+
+
 def fingerprint(recipe: dict) -> str:
     """The recipe's hash: the name of its ``run-<hash>`` folder."""
     return digest(recipe)
@@ -83,7 +185,8 @@ def describe_difference(old: dict, new: dict) -> list[str]:
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, "(absent)"), new.get(key, "(absent)")
         if _plain(a) != _plain(b):
-            lines.append(f"{key}: {_show(a)} -> {_show(b)}")
+            changed = " changed" if key.endswith(" source") else ""  # e.g. "train_step source changed: 1f0c... -> 9a2b..."
+            lines.append(f"{key}{changed}: {_show(a)} -> {_show(b)}")
     return lines
 
 

@@ -40,16 +40,56 @@ _noise_mode = "per_replica"
 def strategy(devices=None) -> tf.distribute.Strategy:
     """The strategy to build and train under: ``MirroredStrategy`` over ``devices`` (e.g. ``["/gpu:0",
     "/gpu:1"]`` or ``["/cpu:0", "/cpu:1"]`` for logical CPUs), else over every visible GPU when there are two
-    or more, else the default (single-device) strategy."""
+    or more, else the default (single-device) strategy. ``devices`` is checked before any strategy is built
+    (:func:`check_devices`)."""
     if devices is not None:
-        devices = list(devices)
-        if not devices or not all(isinstance(d, str) for d in devices):
-            raise ValueError(f"devices must be a non-empty list of device names such as '/gpu:0', got {devices!r}")
+        devices = check_devices(devices)
         return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.OneDeviceStrategy(devices[0])
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy([d.name for d in gpus])
     return tf.distribute.get_strategy()
+
+
+def _device_key(name: str) -> tuple[str, int] | None:
+    """("GPU", 1) for "/gpu:1", "GPU:1", "/device:GPU:1" or "/job:localhost/replica:0/task:0/device:GPU:1"; None
+    for a name that is not one device of one type and index ("gpu", "/gpu:x")."""
+    try:
+        spec = tf.DeviceSpec.from_string(name)
+    except (ValueError, TypeError):
+        return None
+    if spec.device_type is None or spec.device_index is None or spec.job not in (None, "localhost"):
+        return None
+    return spec.device_type.upper(), int(spec.device_index)
+
+
+def check_devices(devices) -> list[str]:
+    """``devices`` as a list of device names once it is sure that a strategy can be built over them: a list (or
+    tuple) of one or more names of single devices, no device twice, every one a logical device of this machine
+    (``tf.config.list_logical_devices()``, after :func:`split_device` where used). Else TypeError or ValueError
+    naming the devices at fault and the machine's devices."""
+    if isinstance(devices, (str, bytes)):
+        raise TypeError(f"devices must be a list of device names such as ['/gpu:0', '/gpu:1'], got the single string {devices!r}: "
+                        f"write [{devices!r}]")
+    if not isinstance(devices, (list, tuple)):
+        raise TypeError(f"devices must be a list of device names such as ['/gpu:0', '/gpu:1'], got {type(devices).__name__} {devices!r}")
+    devices = list(devices)
+    if not devices or not all(isinstance(d, str) for d in devices):
+        raise ValueError(f"devices must be a non-empty list of device names such as '/gpu:0', got {devices!r}")
+    keys = [_device_key(d) for d in devices]
+    unreadable = [d for d, k in zip(devices, keys) if k is None]
+    if unreadable:
+        raise ValueError(f"devices must name single local devices of a type and an index such as '/gpu:0' or '/cpu:1', got {unreadable!r}")
+    twice = sorted({d for d, k in zip(devices, keys) if keys.count(k) > 1})
+    if twice:
+        raise ValueError(f"devices must name each device once (one replica per device), got {twice!r} more than once in {devices!r}")
+    here = [d.name for d in tf.config.list_logical_devices()]
+    known = {_device_key(name) for name in here}
+    missing = [d for d, k in zip(devices, keys) if k not in known]
+    if missing:
+        raise ValueError(f"devices {missing!r} do not exist on this machine, whose logical devices are {here!r} (split one device into "
+                         "several with kit.distribute.split_device at the top of a fresh kernel)")
+    return devices
 
 
 def split_device(kind: str = "GPU", parts: int = 2, *, memory_mb: int | None = None) -> list[str]:

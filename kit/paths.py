@@ -17,6 +17,7 @@ TensorBoard logs              ``KIT_LOGS``                ``./logs``
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 VARIABLES = {
@@ -25,6 +26,42 @@ VARIABLES = {
     "checkpoints": "KIT_CHECKPOINTS",
     "logs": "KIT_LOGS",
 }
+
+
+class UnwritableFolderError(ValueError):
+    """A folder the kit was asked to write into (checkpoints, logs) cannot be created or written; the message
+    names it and the part of its path that is in the way."""
+
+
+def check_writable_folder(folder, name: str) -> Path:
+    """``folder`` as a ``Path`` once it is sure that it can be created (or exists) and takes new files; checked
+    before any training, so a run does not fail after its first epoch. Nothing is left behind: the folder is not
+    created, and the probe file written into its nearest existing ancestor is removed at once.
+
+    Raises:
+        TypeError: ``folder`` is not a path (str or os.PathLike).
+        UnwritableFolderError: a part of the path is a file, or the nearest existing folder refuses new files
+            (read-only), naming ``name``, the folder and the part in the way.
+    """
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder).strip():
+        raise TypeError(f"{name} must be a folder path (a str or pathlib.Path), got {folder!r} ({type(folder).__name__})")
+    path = Path(folder).expanduser()
+    existing = path
+    try:
+        while not existing.exists() and existing.parent != existing:  # the nearest ancestor that exists (a file under /x/file/y: /x/file)
+            existing = existing.parent
+    except OSError as err:  # a folder on the way that may not be entered
+        raise UnwritableFolderError(f"{name} {path} cannot be written: {existing.parent} cannot be entered ({err.strerror or err}); "
+                                    "pass a folder you can write to") from None
+    if not existing.is_dir():
+        raise UnwritableFolderError(f"{name} {path} cannot be created: {existing} is a file, not a folder; pass another folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        raise UnwritableFolderError(f"{name} {path} cannot be written: {existing} refuses new files ({err.strerror or err}); "
+                                    "pass a folder you can write to") from None
+    return path
 
 
 def keras_cache_dir() -> Path:

@@ -208,8 +208,10 @@ class Profile(_Checked):
     epsilons: tuple[float, ...]  # epsilon grid of the accuracy-vs-epsilon curves
     pgd_steps: int
     # Notebooks 02-03: GANs on Fashion-MNIST.
-    gan_train_samples: int | None  # real images per GAN epoch (None: all 60,000)
-    gan_epochs: int  # DCGAN (BCE) and ACGAN
+    gan_train_samples: int | None  # the ACGAN's real images per epoch (None: all 60,000)
+    gan_epochs: int  # ACGAN (notebook 03), on gan_train_samples
+    dcgan_train_samples: int | None  # the DCGAN's real images per epoch (None: all 60,000)
+    dcgan_epochs: int  # the DCGAN of notebook 02
     gan_ema_decay: float  # decay of the moving average of G's weights that draws the DCGAN's images (0: none)
     loss_compare_steps: int  # notebook 02's loss comparison: training steps per loss (BCE, LSGAN, hinge, WGAN-GP)
     loss_compare_chunks: int  # points on its loss curves (divides loss_compare_steps)

@@ -45,6 +45,23 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture
+def deterministic_ops():
+    """TensorFlow's op determinism for one test (``tf.config.experimental.enable_op_determinism``): the same graph on
+    the same inputs gives bit-identical results (no kernel may pick a reduction order by thread timing), then the
+    previous setting again, so other tests run as users do."""
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config
+
+    was = tf_config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was:
+            tf_config.disable_op_determinism()
+
+
 def readme_tables():
     """tools/readme_tables.py as a module (tools/ is not a package), for tests that render a README table from a
     benchmark's result."""

@@ -39,11 +39,22 @@ def test_a_topic_file_holds_its_notebooks_metrics_and_figures(tmp_path):
     written = run.collect(runs, out, profile("smoke"), run.select(["02", "03"]))
     assert [p.name for p in written] == ["gans.json"]
     doc = json.loads((out / "gans.json").read_text())
-    assert doc["summary"] == {"profile": "smoke", "hardware": "cpu", "dcgan_fid_classifier": 9.5, "acgan_sample_accuracy": 0.5}
+    assert doc["summary"] == {"claims_held": [], "claims_failed": [], "profile": "smoke", "hardware": "cpu", "dcgan_fid_classifier": 9.5,
+                              "acgan_sample_accuracy": 0.5}
     assert doc["notebooks"]["02_dcgan"]["notebook_seconds"] == 61.0 and doc["notebooks"]["03_acgan"]["notebook_commit"] == "abc"
     assert {"commit", "date", "versions", "hardware", "profile"} <= set(doc)
     assert (out / "gans_dcgan_samples.png").read_bytes() == b"grid_epoch_002"  # the last epoch's grid
     assert doc["figures"] == {"gans_dcgan_samples": "gans_dcgan_samples.png", "gans_acgan_classes": "gans_acgan_classes.png"}
+
+
+def test_claims_stay_per_notebook_and_are_gathered_in_the_summary(tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    out.mkdir()
+    _gan_runs(runs, claims_held=["A held."], claims_failed=["B failed."])
+    run.collect(runs, out, profile("smoke"), run.select(["02", "03"]))
+    doc = json.loads((out / "gans.json").read_text())
+    assert doc["summary"]["claims_held"] == ["03_acgan: A held."] and doc["summary"]["claims_failed"] == ["03_acgan: B failed."]
+    assert doc["notebooks"]["03_acgan"]["claims_failed"] == ["B failed."]
 
 
 def test_a_topic_is_written_only_when_all_its_notebooks_ran(tmp_path):

@@ -2,6 +2,7 @@
 clear errors for damaged files, and a fresh start (with the reason) when the recipe changed."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_a_checkpoint_is_never_unpickled(tmp_path):
         ck.load()
 
 
-def test_fit_gan_resumes_where_it_stopped_and_ends_exactly_where_an_uninterrupted_run_ends(tmp_path, images):
+def test_fit_gan_resumes_where_it_stopped_and_ends_exactly_where_an_uninterrupted_run_ends(tmp_path, images, deterministic_ops):
     straight = make_gan()
     gans.fit_gan(straight, data(images), epochs=3, checkpoint_dir=tmp_path / "a", verbose=0)
     first = make_gan()
@@ -122,6 +123,50 @@ def test_a_diverged_state_is_never_saved_and_the_last_good_one_comes_back(tmp_pa
     again = make_gan()  # and resuming continues from it
     history = gans.fit_gan(again, data(images), epochs=2, checkpoint_dir=tmp_path, verbose=0)
     assert len(history["d_loss"]) == 2 and np.isfinite(history["d_loss"]).all()
+
+
+class HugeGeneratorBias(keras.callbacks.Callback):
+    """At the end of epoch 2 (before the checkpoint callback, which fit_gan puts last), the generator's last bias
+    becomes 1e30: the tanh after it saturates, so the images (all white), the scores and the losses stay finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.logs = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs[epoch] = dict(logs or {})
+        if epoch == 1:
+            bias = self.model.generator.get_layer("to_image").bias
+            bias.assign(np.full(bias.shape, 1e30, np.float32))
+
+
+def test_a_generator_weight_of_1e30_with_finite_outputs_is_never_saved_as_good(tmp_path, images):
+    gan = make_gan()
+    blowup = HugeGeneratorBias()
+    with pytest.raises(UnhealthyStateError, match=r"diverged in epoch 2: the generator's weights exploded: \|w\| = 1e\+30 in .*to_image/bias, "
+                                                  r"beyond 1e\+06.*Not saved.*restored to the last good checkpoint \(epoch 1\)"):
+        gans.fit_gan(gan, data(images), epochs=3, checkpoint_dir=tmp_path, callbacks=[blowup], verbose=0)
+    assert all(np.isfinite(v) for v in blowup.logs[1].values())  # the losses said nothing
+    ck = gans.checkpoints_for(make_gan(), data(images), tmp_path)
+    assert ck.epochs() == [1]  # epoch 2 was not saved as the last good state
+    _, arrays = ck.load()
+    assert max(float(np.abs(a).max()) for k, a in arrays.items() if k.startswith("model/") and a.dtype == np.float32) < 1e3
+    for key, value in checkpoints.collect_variables(gan, gan.optimizers()).items():  # and the model holds epoch 1 again
+        np.testing.assert_array_equal(arrays[key], value)
+
+
+def test_weights_that_grew_1000_times_since_the_last_good_state_are_unhealthy(images):
+    gan = make_gan()
+    batch = images[:8]
+    reference = gan.weight_scales()
+    assert set(reference) == {"generator", "discriminator"} and gan.health_problems(batch, reference) == []
+    kernel = gan.generator.get_layer("up1_conv").kernel
+    kernel.assign(kernel.numpy() * 1e5)  # |w| ~ 1e4: under the absolute bound, the outputs still finite
+    assert np.isfinite(np.asarray(gan.generator(np.zeros((2, 16), "float32")))).all()
+    assert gan.health_problems(batch) == []  # without a reference, only the absolute bound applies
+    (problem,) = gan.health_problems(batch, reference)
+    assert re.match(r"the generator's largest weight grew from \S+ to \S+ since the last good state \(more than 1e\+03 times; largest in .*up1_conv/kernel\)",
+                    problem), problem
 
 
 class Poison(keras.callbacks.Callback):
@@ -175,3 +220,103 @@ def test_restoring_into_a_different_model_says_which_folder_to_delete(tmp_path):
     other.compile(g_optimizer=keras.optimizers.Adam(), d_optimizer=keras.optimizers.Adam(), jit_compile=False)
     with pytest.raises(CheckpointError, match=f"{tmp_path.name} was saved by a different model.*delete that folder"):
         checkpoints.restore_variables(other, other.optimizers(), arrays, tmp_path)
+
+
+# -- changed training code trains afresh ----------------------------------------------------------------------
+# A notebook cell defines the model class; inspect cannot read the source of code compiled from a string (as some
+# notebook front ends run cells), so "cell" checks the fallback on the compiled code, "module" the source itself.
+CELLS = {
+    "v1": """
+class MyGAN(gans.GAN):
+    def train_step(self, data):
+        return super().train_step(data)
+""",
+    "v1, commented": """
+class MyGAN(gans.GAN):
+    def train_step(self, data):
+        # the same step, with a comment
+        return super().train_step(data)
+""",
+    "v2": """
+class MyGAN(gans.GAN):
+    def train_step(self, data):
+        logs = super().train_step(data)
+        return {name: value * 1.0 for name, value in logs.items()}
+""",
+}
+
+
+def cell_class(version: str, run: int):
+    scope = {"gans": gans}
+    exec(compile(CELLS[version], f"<notebook cell {run}>", "exec"), scope)  # noqa: S102 - a notebook cell, run again
+    return scope["MyGAN"]
+
+
+def module_class(version: str, run: int):
+    if version == "v2":
+        class MyGAN(gans.GAN):
+            def train_step(self, data):
+                logs = super().train_step(data)
+                return {name: value * 1.0 for name, value in logs.items()}
+    else:
+        class MyGAN(gans.GAN):  # noqa: F811 - the same class, defined again
+            def train_step(self, data):
+                return super().train_step(data)
+    return MyGAN
+
+
+def make_custom(cls):
+    keras.utils.set_random_seed(0)
+    gan = cls(models.dcgan_generator(latent_dim=16), models.dcgan_discriminator(), seed=0)
+    gan.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), jit_compile=False)
+    return gan
+
+
+@pytest.mark.parametrize("define", [cell_class, module_class], ids=["cell", "module"])
+def test_a_changed_train_step_trains_afresh_and_an_unchanged_one_resumes(tmp_path, images, capsys, define):
+    gans.fit_gan(make_custom(define("v1", 1)), data(images), epochs=1, checkpoint_dir=tmp_path, verbose=0)
+    # The same code defined again (a re-run cell, a new kernel) resumes.
+    same = make_custom(define("v1", 2))
+    gans.fit_gan(same, data(images), epochs=2, checkpoint_dir=tmp_path, verbose=0)
+    assert "Resuming from" in capsys.readouterr().out and same.g_optimizer.iterations.numpy() == 6  # 3 restored + 3
+    # Another train_step body in a class of the same name: a fresh run, saying what changed.
+    changed = make_custom(define("v2", 3))
+    history = gans.fit_gan(changed, data(images), epochs=2, checkpoint_dir=tmp_path, verbose=0)
+    out = capsys.readouterr().out
+    assert "not resumed" in out and "train_step source changed" in out and "Resuming" not in out
+    assert len(history["d_loss"]) == 2 and changed.g_optimizer.iterations.numpy() == 6  # both epochs trained here
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("run-")]) == 2
+
+
+def test_the_code_digest_counts_code_not_comments_and_sees_helpers_and_losses():
+    recipe = {v: make_custom(module_class(v, 0)).recipe()["train_step source"] for v in ("v1", "v2")}
+    assert recipe["v1"] != recipe["v2"] and make_custom(gans.GAN).recipe()["train_step source"] not in recipe.values()
+    # Read from the source, a comment does not count; from compiled code (a cell), the code is all there is.
+    digest = {v: checkpoints.code_digest(cell_class(v, i).train_step) for i, v in enumerate(CELLS)}
+    assert digest["v1"] == digest["v1, commented"] != digest["v2"]
+    assert checkpoints.code_digest(lambda x: x + 1) != checkpoints.code_digest(lambda x: x + 2)
+
+    # A helper the step calls by name is part of it.
+    def with_helper(scale):
+        class Helped(gans.GAN):
+            def train_step(self, data):
+                return self.step_logs(super().train_step(data))
+
+            if scale:
+                def step_logs(self, logs):
+                    return {k: v * 2.0 for k, v in logs.items()}
+            else:
+                def step_logs(self, logs):
+                    return logs
+        return Helped
+
+    assert checkpoints.method_code_digest(with_helper(True), "train_step", gans.AdversarialModel) != \
+        checkpoints.method_code_digest(with_helper(False), "train_step", gans.AdversarialModel)
+    # The loss functions a model holds: ACGAN's own d_loss_fn and one written in the lab differ.
+    acgan = [gans.ACGAN(models.acgan_generator(latent_dim=8), models.acgan_discriminator(), seed=0, **kw)
+             for kw in ({}, {"d_loss_fn": lambda adv, real_logits, labels, fake_logits, fake_labels, w: adv})]
+    for gan in acgan:
+        gan.compile(g_optimizer=keras.optimizers.Adam(), d_optimizer=keras.optimizers.Adam(), jit_compile=False)
+    diff = checkpoints.describe_difference(acgan[0].recipe(), acgan[1].recipe())
+    assert [line.split(":")[0] for line in diff] == ["d_loss_fn source changed"]
+    assert "gan_loss source" in acgan[0].recipe()

@@ -68,3 +68,20 @@ def test_strategy_helper_and_guards():
             pass
     with pytest.raises(RuntimeError, match="already initialised"):
         distribute.split_device("CPU", 2)  # this process has used its CPU already
+
+
+def test_strategy_refuses_bad_devices_before_building_one(monkeypatch):
+    for name in ("MirroredStrategy", "OneDeviceStrategy"):
+        monkeypatch.setattr(tf.distribute, name, lambda *a, **k: pytest.fail("no strategy may be built from refused devices"))
+    with pytest.raises(TypeError, match=r"devices must be a list of device names .*got the single string '/cpu:0': write \['/cpu:0'\]"):
+        distribute.strategy("/cpu:0")
+    with pytest.raises(TypeError, match=r"devices must be a list .*got int 2"):
+        distribute.strategy(2)
+    with pytest.raises(ValueError, match=r"each device once .*got \['/cpu:0', '/device:CPU:0'\] more than once"):
+        distribute.strategy(["/cpu:0", "/device:CPU:0"])  # two spellings of one device
+    with pytest.raises(ValueError, match=r"devices \['/gpu:7', '/cpu:3'\] do not exist on this machine, whose logical devices are \[.*CPU:0"):
+        distribute.strategy(["/cpu:0", "/gpu:7", "/cpu:3"])
+    with pytest.raises(ValueError, match=r"single local devices .*got \['cpu', '/gpu:x'\]"):
+        distribute.strategy(["cpu", "/gpu:x"])
+    monkeypatch.undo()
+    assert distribute.strategy(["/cpu:0"]).num_replicas_in_sync == 1  # a device that exists, spelled as users do

@@ -1,6 +1,9 @@
 """GAN and ACGAN of notebooks 02-03: losses against hand-computed values, training on real data, the data checks
 of fit_gan, and the sample grid."""
 
+import os
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ import tensorflow as tf
 from kit import gans, models, viz
 from kit.callbacks import NonFiniteLossError
 from kit.data import make_dataset
+from kit.paths import UnwritableFolderError
 
 
 def adam():
@@ -118,7 +122,7 @@ def test_xla_wgan_gp_and_acgan_train(real):
     assert {"aux_loss", "aux_acc_fake"} <= set(h.history) and np.isfinite(h.history["aux_loss"][0])
 
 
-def test_training_is_reproducible_for_a_seed(real):
+def test_training_is_reproducible_for_a_seed(real, deterministic_ops):
     def run():
         gan = make_gan(seed=4)
         gan.fit(make_dataset(real[0][:96], batch_size=32, drop_remainder=True, seed=4), epochs=1, verbose=0)
@@ -200,6 +204,59 @@ def test_fit_gan_refuses_a_plain_dataset_with_zero_batches_and_writes_no_checkpo
         gans.fit_gan(gan, empty, epochs=2, checkpoint_dir=tmp_path / "ck", verbose=0)
     assert gan.g_optimizer.iterations.numpy() == 0
     assert not (tmp_path / "ck").exists() or not any((tmp_path / "ck").rglob("epoch-*"))
+
+
+def test_fit_gan_refuses_an_array_for_dataset_before_anything(real, tmp_path):
+    gan = make_gan()
+    with pytest.raises(TypeError, match=r"dataset must be a tf.data.Dataset of batches, e.g. kit.data.make_dataset\(x, batch_size=64.*"
+                                        r"got a numpy.ndarray of shape \(64, 28, 28, 1\)"):
+        gans.fit_gan(gan, real[0][:64], epochs=1, checkpoint_dir=tmp_path / "ck", log_dir=tmp_path / "logs", verbose=0)
+    assert gan.g_optimizer.iterations.numpy() == 0 and not any(tmp_path.iterdir())  # nothing trained, nothing written
+    with pytest.raises(TypeError, match=r"dataset must be a tf.data.Dataset.*got a builtins.list"):
+        gans.check_dataset(gan, list(real[0][:64]))
+
+
+def test_generate_refuses_zero_latents():
+    gan, ac = make_gan(), make_acgan()
+    before = [np.asarray(v).copy() for v in gan.variables]
+    with pytest.raises(ValueError, match=r"z must hold at least one latent vector, shape \(B >= 1, 32\), got \(0, 32\)"):
+        gan.generate(np.zeros((0, 32), "float32"))
+    with pytest.raises(ValueError, match=r"z must hold at least one latent vector.*got \(0, 32\)"):
+        ac.generate(np.zeros((0, 32), "float32"), np.zeros(0, "int32"))
+    with pytest.raises(ValueError, match="n must be a positive integer, got 0"):
+        gans.generate_many(gan, 0)
+    for a, v in zip(before, gan.variables):  # no seed stream advanced, no weight touched
+        np.testing.assert_array_equal(a, np.asarray(v))
+
+
+@pytest.mark.parametrize("where", ["checkpoint_dir", "log_dir"])
+@pytest.mark.parametrize("under", [lambda file: file / "sub", lambda file: file / "a" / "b", lambda file: file], ids=["under", "deep", "itself"])
+def test_fit_gan_refuses_a_folder_it_cannot_create_before_the_first_epoch(real, tmp_path, where, under):
+    # A path under a regular file cannot be created, not even by root (tests may run as root, for whom a
+    # read-only folder is writable).
+    file = tmp_path / "notes.txt"
+    file.write_text("not a folder")
+    folder = under(file)
+    gan = make_gan()
+    with pytest.raises(UnwritableFolderError, match=rf"{where} {re.escape(str(folder))} cannot be created: .*notes.txt is a file, not a folder") as err:
+        gans.fit_gan(gan, make_dataset(real[0][:64], batch_size=32, drop_remainder=True), epochs=1, verbose=0, **{where: folder})
+    assert isinstance(err.value, ValueError)
+    assert gan.g_optimizer.iterations.numpy() == 0  # refused before the first epoch
+    assert sorted(tmp_path.iterdir()) == [file] and file.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_fit_gan_refuses_a_read_only_checkpoint_folder_before_the_first_epoch(real, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    gan = make_gan()
+    try:
+        with pytest.raises(UnwritableFolderError, match=rf"checkpoint_dir {re.escape(str(folder / 'ck'))} cannot be written: .*ro refuses new files"):
+            gans.fit_gan(gan, make_dataset(real[0][:64], batch_size=32, drop_remainder=True), epochs=1, checkpoint_dir=folder / "ck", verbose=0)
+    finally:
+        folder.chmod(0o700)
+    assert gan.g_optimizer.iterations.numpy() == 0 and not any(folder.iterdir())
 
 
 def test_fit_gan_checks_acgan_labels_before_the_graph_sees_them(real):

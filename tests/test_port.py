@@ -227,6 +227,58 @@ def test_convert_refuses_a_state_dict_larger_than_its_architecture_before_buildi
         port.convert_checkpoint(pth)
 
 
+TINY = {"num_feat": 4, "num_block": 1, "num_grow_ch": 2, "in_channels": 3, "out_channels": 3}
+
+
+def tiny_state_dict(seed: int = 0) -> dict:
+    """A complete state dict of a 1-block RRDBNet with 4 features, float32, small random values."""
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(0, 0.05, s).astype(np.float32) for k, s in port.expected_shapes(TINY).items()}
+
+
+def write_state_dict(path: Path, weights: dict, layout: str = "zip") -> Path:
+    """``weights`` as torch.save writes a plain state dict (one contiguous storage per tensor), without torch."""
+    items, storages = {}, {}
+    for i, (name, a) in enumerate(weights.items()):
+        stride = tuple(int(np.prod(a.shape[d + 1:])) for d in range(a.ndim))
+        items[name] = tensor(0, a.shape, stride, key=str(i), numel=a.size)
+        storages[str(i)] = a.ravel()
+    return write(path, dict_pickle(**items), layout, storages)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_with_nan_or_inf_are_refused_before_they_are_used(tmp_path, monkeypatch, bad):
+    weights = tiny_state_dict()
+    weights["body.0.rdb2.conv3.weight"][1, 0, 2, 2] = bad
+    pth = write_state_dict(tmp_path / "broken.pth", weights)
+    monkeypatch.setattr(port, "rrdbnet", lambda **kw: pytest.fail("no Keras model may be built from non-finite weights"))
+    message = r"broken.pth: the weights hold NaN or infinite values in 1 tensor\(s\): body.0.rdb2.conv3.weight \((1 NaN, 0|0 NaN, 1) infinite of 144 values\)"
+    with pytest.raises(port.CheckpointError, match=message):
+        port.convert_checkpoint(pth)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.pth"]  # nothing converted, nothing written
+    with pytest.raises(port.CheckpointError, match=message):
+        port.model_from_checkpoint(pth)
+    monkeypatch.undo()
+    model = port.rrdbnet(**TINY)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(port.CheckpointError, match=r"in 1 tensor\(s\): body.0.rdb2.conv3.weight"):
+        port.load_state_dict(model, weights)
+    for a, b in zip(before, model.get_weights()):  # not one layer was copied before the refusal
+        np.testing.assert_array_equal(a, b)
+
+
+def test_converted_weights_round_trip_and_a_damaged_h5_is_refused(tmp_path):
+    weights = tiny_state_dict()
+    out = port.convert_checkpoint(write_state_dict(tmp_path / "tiny.pth", weights))
+    loaded = port.load_converted(out)
+    np.testing.assert_array_equal(loaded.get_layer("conv_first").kernel.numpy(), np.transpose(weights["conv_first.weight"], (2, 3, 1, 0)))
+    broken = port.rrdbnet(**TINY)  # an .h5 written by anything else: values come from Keras, are checked once loaded
+    broken.get_layer("conv_last").bias.assign(np.array([0.0, np.inf, 0.0], np.float32))
+    broken.save_weights(out)
+    with pytest.raises(port.CheckpointError, match=r"tiny.weights.h5: the weights hold NaN or infinite values in 1 tensor\(s\): conv_last/bias"):
+        port.load_converted(out)
+
+
 def test_architecture_shapes_match_real_esrgan_x4plus():
     config = {"num_feat": 64, "num_block": 23, "num_grow_ch": 32, "in_channels": 3, "out_channels": 3}
     assert sum(int(np.prod(s)) for s in port.expected_shapes(config).values()) == 16_697_987

@@ -13,7 +13,8 @@ question must score 100%) and the untouched student notebook (every question mus
 at the active profile (``make labs`` uses ``smoke``). The summary goes to ``--results`` (``results/labs.json``).
 
 otter is an instructor extra (``pip install -e ".[labs]"``), never a student dependency; this script is the
-thin layer that runs it over the course. Usage: ``python tools/labs.py --dist dist [--grade] [--results F]``.
+thin layer that runs it over the course. Usage: ``python tools/labs.py --dist dist [--grade] [--results F]
+[--notebooks 02 05]`` (``--notebooks``: only the labs whose names start with these; ``make labs NOTEBOOKS="02"``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,17 @@ def lab_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
         if any(c["cell_type"] == "raw" and "".join(c["source"]).lstrip().startswith(CONFIG_MARK) for c in cells):
             out.append(path)
     return out
+
+
+def select(labs: list[Path], wanted) -> list[Path]:
+    """The labs named by ``wanted`` (name prefixes such as "02" or "05_sketch", or notebook paths), all when empty."""
+    if not wanted:
+        return labs
+    prefixes = [Path(w).stem for w in wanted]
+    unknown = [w for w, p in zip(wanted, prefixes) if not any(nb.stem.startswith(p) for nb in labs)]
+    if unknown:
+        raise SystemExit(f"no lab notebook starts with {unknown}; labs: {[nb.stem for nb in labs]}")
+    return [nb for nb in labs if any(nb.stem.startswith(p) for p in prefixes)]
 
 
 def code_text(notebook: Path) -> str:
@@ -115,11 +127,16 @@ def main(argv=None) -> int:
     ap.add_argument("--dist", type=Path, default=ROOT / "dist")
     ap.add_argument("--grade", action="store_true", help="grade the solution and the untouched student notebooks")
     ap.add_argument("--results", type=Path, help="write the summary here (e.g. results/labs.json)")
+    ap.add_argument("--notebooks", nargs="*", default=[], metavar="NN",
+                    help='only the labs whose names start with these ("02", "05_sketch"; notebook paths work too); default: all')
     args = ap.parse_args(argv)
 
     labs = lab_notebooks()
     if not labs:
         raise SystemExit("no notebook carries otter's assignment config")
+    labs = select(labs, args.notebooks)
+    if args.results and len(labs) < len(lab_notebooks()):
+        raise SystemExit("--results summarises every lab: leave out --notebooks to write it")
     per_lab, problems = {}, []
     for nb in labs:
         t0 = time.perf_counter()

@@ -101,7 +101,7 @@ def measure(model: str, images, *, steps: int, batch: int, base_filters: int = 3
         if gpu:
             tf.config.experimental.reset_memory_stats("GPU:0")
         clock = _Clock()
-        gan.fit(ds.take(steps + 1), epochs=1, verbose=0, callbacks=[clock])
+        gan.fit(ds.take(steps + 1), epochs=1, verbose=0, shuffle=False, callbacks=[clock])
     except tf.errors.ResourceExhaustedError as err:
         row.update(oom=True, error=f"{type(err).__name__}: {str(err).splitlines()[0][:300]}")
         return row

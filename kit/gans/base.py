@@ -22,8 +22,9 @@ import tensorflow as tf
 from keras import ops
 
 from kit import distribute, training
-from kit.checkpoints import digest
+from kit.checkpoints import code_digest, digest, method_code_digest
 from kit.checks import check_finite
+from kit.gans.losses import GANLoss
 
 NETWORK_KEYS = ("generator", "discriminator")
 
@@ -92,11 +93,19 @@ class AdversarialModel(keras.Model):
         return self.generator(z, training=training)
 
     def generate(self, z):
-        """Images float32 (B, H, W, C) in [-1, 1] for finite latent vectors z (B, latent_dim)."""
+        """Images float32 (B, H, W, C) in [-1, 1] for finite latent vectors z (B, latent_dim), B >= 1."""
+        z = self.check_latent(z)
+        return ops.convert_to_numpy(self.sampler(ops.convert_to_tensor(z), training=False)).astype("float32")
+
+    def check_latent(self, z) -> np.ndarray:
+        """``z`` as float32 (B, latent_dim) with B >= 1 and every value finite; else ValueError saying what arrived.
+        An empty batch is refused: the networks would return an empty array that only fails later, in a plot."""
         z = check_finite(z, "z").astype(np.float32)
         if z.ndim != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        return ops.convert_to_numpy(self.sampler(ops.convert_to_tensor(z), training=False)).astype("float32")
+        if z.shape[0] == 0:
+            raise ValueError(f"z must hold at least one latent vector, shape (B >= 1, {self.latent_dim}), got {tuple(z.shape)}")
+        return z
 
     def compile(self, *, g_optimizer, d_optimizer, jit_compile: bool, steps_per_execution: int = 1, **kwargs):
         """Set and build the generator and discriminator optimizers. ``jit_compile`` is required (pass
@@ -196,14 +205,68 @@ class AdversarialModel(keras.Model):
         real = batch[0] if isinstance(batch, (tuple, list)) else batch
         return image_problems(real, self.image_shape)
 
-    def health_problems(self, batch) -> list[str]:
+    def health_problems(self, batch, reference: dict | None = None) -> list[str]:
         """What is wrong with the model's current state, judged on one real ``batch`` without training: names of
-        non-finite weights, or of networks whose outputs on it are not finite (a state whose weights exploded
-        to 1e30 is still finite, but its discriminator's scores are not). Empty: healthy."""
+        non-finite weights; of networks whose outputs on it are not finite (a state whose weights exploded to
+        1e30 is still finite, but its discriminator's scores usually are not); and of networks whose weights
+        exploded while their outputs stayed finite (a generator bias of 1e30 before a tanh draws finite, all-white
+        images): a weight beyond ``MAX_WEIGHT`` in magnitude, or a largest weight or RMS that grew more than
+        ``MAX_GROWTH`` times since ``reference`` (:meth:`weight_scales` of the last good state). Empty: healthy."""
         bad = [v.path for v in self.variables if v.dtype in ("float16", "float32", "float64") and not np.all(np.isfinite(np.asarray(v)))]
         if bad:
             return [f"non-finite weights in {', '.join(bad[:4])}"]
-        return [f"{name} gives non-finite outputs" for name, out in self.probe_outputs(batch).items() if not np.all(np.isfinite(np.asarray(out, np.float64)))]
+        problems = [f"{name} gives non-finite outputs" for name, out in self.probe_outputs(batch).items()
+                    if not np.all(np.isfinite(np.asarray(out, np.float64)))]
+        return problems + self.weight_problems(reference)
+
+    # Healthy networks of the course keep every weight (batch-norm statistics included) far below 1e6 in
+    # magnitude, and no sound epoch multiplies a network's largest weight or its RMS by 1e3.
+    MAX_WEIGHT = 1e6
+    MAX_GROWTH = 1e3
+
+    def networks(self) -> dict:
+        """``{name: keras.Model}``: the generator, the discriminator and, when ``ema_decay`` > 0, the weight
+        average (``generator_ema``): the networks whose weights :meth:`health_problems` watches."""
+        nets = {key: getattr(self, key) for key in NETWORK_KEYS if isinstance(getattr(self, key, None), keras.Model)}
+        if getattr(self, "generator_ema", None) is not None:
+            nets["generator_ema"] = self.generator_ema
+        return nets
+
+    def weight_scales(self) -> dict:
+        """``{network: {"max": largest |w|, "rms": RMS, "largest": path of the variable holding the largest}}``
+        over each network's floating-point weights (float64 statistics), for :meth:`health_problems`."""
+        out = {}
+        for name, net in self.networks().items():
+            top, path, squares, count = 0.0, "", 0.0, 0
+            for v in net.weights:
+                a = np.asarray(v)
+                if not np.issubdtype(a.dtype, np.floating) or a.size == 0:
+                    continue
+                a = np.abs(a.astype(np.float64))
+                if float(a.max()) > top:
+                    top, path = float(a.max()), v.path
+                squares, count = squares + float(np.sum(a * a)), count + a.size
+            out[name] = {"max": top, "rms": float(np.sqrt(squares / count)) if count else 0.0, "largest": path}
+        return out
+
+    def weight_problems(self, reference: dict | None = None) -> list[str]:
+        """The weight-magnitude part of :meth:`health_problems` (empty: none): each network with a weight beyond
+        ``MAX_WEIGHT``, or whose largest weight or RMS grew more than ``MAX_GROWTH`` times since ``reference``
+        (:meth:`weight_scales` of the last good state; None: the absolute bound only)."""
+        problems = []
+        for name, now in self.weight_scales().items():
+            if now["max"] > self.MAX_WEIGHT:
+                problems.append(f"the {name}'s weights exploded: |w| = {now['max']:.3g} in {now['largest']}, beyond {self.MAX_WEIGHT:.0e}")
+                continue
+            before = (reference or {}).get(name)
+            if not before:
+                continue
+            for stat, label in (("max", "largest weight"), ("rms", "weight RMS")):
+                if before[stat] > 0 and now[stat] > self.MAX_GROWTH * before[stat]:
+                    problems.append(f"the {name}'s {label} grew from {before[stat]:.3g} to {now[stat]:.3g} since the last good state "
+                                    f"(more than {self.MAX_GROWTH:.0e} times; largest in {now['largest']})")
+                    break
+        return problems
 
     def probe_outputs(self, batch) -> dict:
         """``{name: array}`` of network outputs on a real batch and on images from a fixed z (no training),
@@ -217,9 +280,16 @@ class AdversarialModel(keras.Model):
     # -- what a checkpoint records --------------------------------------------------------------------------
     def recipe(self) -> dict:
         """A flat dict of what this model trains with: its class, each network's architecture (a hash of its
-        config, and its parameter count), its loss settings and both optimizers' settings, and the precision
-        policy. ``fit_gan`` names checkpoint folders after it."""
-        out = {"model": type(self).__name__, "precision": keras.mixed_precision.global_policy().name}
+        config, and its parameter count), its loss settings and both optimizers' settings, the precision
+        policy, and hashes of the code that trains it: ``train_step`` (and the methods it calls) as the classes
+        below this one define it, and the loss functions the model holds (``d_loss_fn``, a ``GANLoss``...).
+        ``fit_gan`` names checkpoint folders after it, so changed code trains afresh."""
+        out = {"model": type(self).__name__, "precision": keras.mixed_precision.global_policy().name,
+               "train_step source": method_code_digest(type(self), "train_step", AdversarialModel)}
+        for name, value in sorted(vars(self).items()):  # the loss functions it holds: ACGAN's d_loss_fn, a GANLoss
+            if "loss" in name and not name.startswith("_") and (callable(value) or isinstance(value, GANLoss)) \
+                    and not isinstance(value, (keras.layers.Layer, keras.metrics.Metric, keras.optimizers.Optimizer)):
+                out[f"{name} source"] = code_digest(value)
         try:
             config = self.get_config()
         except NotImplementedError:

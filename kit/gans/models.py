@@ -16,7 +16,7 @@ import tensorflow as tf
 from keras import ops
 
 from kit import distribute
-from kit.checks import check_finite, check_labels, check_number, check_positive_int
+from kit.checks import check_labels, check_number, check_positive_int
 from kit.gans.base import AdversarialModel, fixed_latent
 from kit.gans.losses import GANLoss, auxiliary_loss, get_loss, gradient_penalty
 
@@ -164,11 +164,8 @@ class ACGAN(GAN):
         return distribute.randint((n,), self.seed_generator, 0, self.num_classes)
 
     def generate(self, z, labels=None):
-        """Images in [-1, 1] of the requested classes: z (B, latent_dim), labels int (B,) in [0, num_classes)."""
-        z = check_finite(z, "z").astype(np.float32)
-        if z.ndim != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        z = ops.convert_to_tensor(z)
+        """Images in [-1, 1] of the requested classes: z (B, latent_dim), B >= 1, labels int (B,) in [0, num_classes)."""
+        z = ops.convert_to_tensor(self.check_latent(z))
         if labels is None:
             raise ValueError("ACGAN.generate needs labels: int class ids (B,)")
         labels = check_labels(labels, int(z.shape[0]), num_classes=self.num_classes)

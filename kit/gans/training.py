@@ -16,6 +16,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kit import viz
 from kit.callbacks import EpochTimer, NaNGuard, NonFiniteLossError, tensorboard
@@ -24,6 +25,7 @@ from kit.checks import check_finite, check_positive_int
 from kit.data.pipeline import EpochOrder, dataset_info
 from kit.gans.base import AdversarialModel, fixed_latent, image_problems
 from kit.metrics import frechet_distance, kernel_inception_distance
+from kit.paths import check_writable_folder
 
 
 class EpochFigure(keras.callbacks.Callback):
@@ -87,9 +89,21 @@ def _first_batch(dataset):
         raise ValueError(f"the dataset yields no batches{more}: use more data or a smaller batch_size") from None
 
 
+def check_is_dataset(dataset) -> None:
+    """``dataset`` must be a ``tf.data.Dataset`` (of batches): else TypeError saying what arrived and how to make
+    one. Arrays are refused rather than batched here: the batch size, shuffling and exact resume belong to
+    :func:`kit.data.make_dataset`."""
+    if not isinstance(dataset, tf.data.Dataset):
+        shape = f" of shape {tuple(np.shape(dataset))}" if hasattr(dataset, "shape") else ""
+        raise TypeError(f"dataset must be a tf.data.Dataset of batches, e.g. kit.data.make_dataset(x, batch_size=64, drop_remainder=True) "
+                        f"(make_dataset(x, y, ...) for (images, labels)), got a {type(dataset).__module__}.{type(dataset).__name__}{shape}")
+
+
 def check_dataset(gan: AdversarialModel, dataset):
-    """Check the training data before the first step: at least one batch, and a first batch that ``gan``
-    accepts (dtype, shape, value range, labels). Returns that batch. Raises ValueError saying what is wrong."""
+    """Check the training data before the first step: a ``tf.data.Dataset`` (TypeError otherwise), at least one
+    batch, and a first batch that ``gan`` accepts (dtype, shape, value range, labels). Returns that batch.
+    Raises ValueError saying what is wrong."""
+    check_is_dataset(dataset)
     info = dataset_info(dataset)
     if info is not None:
         if info["batches"] < 1:
@@ -106,16 +120,20 @@ def check_dataset(gan: AdversarialModel, dataset):
 
 
 class GANCheckpoint(keras.callbacks.Callback):
-    """After every epoch: check the model's health on a fixed real batch (:meth:`AdversarialModel.health_problems`)
-    and, if it is healthy, save a checkpoint (:class:`kit.checkpoints.Checkpoints`); if not, restore the last good
-    checkpoint into the model and raise :class:`kit.checkpoints.UnhealthyStateError`, leaving the good one on
-    disk."""
+    """After every epoch: check the model's health on a fixed real batch (:meth:`AdversarialModel.health_problems`,
+    its weights' magnitude judged against the last good state's) and, if it is healthy, save a checkpoint
+    (:class:`kit.checkpoints.Checkpoints`); if not, restore the last good checkpoint into the model and raise
+    :class:`kit.checkpoints.UnhealthyStateError`, leaving the good one on disk."""
 
     def __init__(self, checkpoints: Checkpoints, probe_batch, history: dict | None = None, data_state: dict | None = None):
         super().__init__()
         self.checkpoints, self.probe_batch = checkpoints, probe_batch
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.data_state = data_state or {}
+        self.reference = None  # weight_scales() of the last good state: the resumed or initial one, then each one saved
+
+    def on_train_begin(self, logs=None):
+        self.reference = self.model.weight_scales()
 
     def restore_last_good(self) -> str:
         epochs = self.checkpoints.epochs()
@@ -128,7 +146,7 @@ class GANCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         arrays = collect_variables(self.model, self.model.optimizers())
         problems = [f"non-finite values in {', '.join(finite_state(arrays)[:4])}"] if finite_state(arrays) else []
-        problems = problems or self.model.health_problems(self.probe_batch)
+        problems = problems or self.model.health_problems(self.probe_batch, self.reference)
         if problems:
             self.model.stop_training = True
             raise UnhealthyStateError(f"training diverged in epoch {epoch + 1}: {'; '.join(problems)}. Not saved. "
@@ -136,6 +154,7 @@ class GANCheckpoint(keras.callbacks.Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
         self.checkpoints.save(epoch + 1, arrays, {"history": self.history, "data": self.data_state})
+        self.reference = self.model.weight_scales()
 
 
 def checkpoints_for(gan: AdversarialModel, dataset, checkpoint_dir, *, profile_name: str | None = None) -> Checkpoints:
@@ -172,20 +191,24 @@ def fit_gan(gan, dataset, *, epochs: int, checkpoint_dir=None, callbacks=(), ver
     Args:
         gan: a compiled :class:`~kit.gans.base.AdversarialModel` (``GAN``, ``ACGAN``, ``Pix2Pix``, ``COCOGAN``
             or your own subclass).
-        dataset: ``tf.data`` of real images float32 NHWC in [-1, 1] (or ``(images, labels)`` for ACGAN),
-            batched with ``drop_remainder=True``; made with :func:`kit.data.make_dataset` for an exact resume.
+        dataset: a ``tf.data.Dataset`` of real images float32 NHWC in [-1, 1] (or ``(images, labels)`` for
+            ACGAN), batched with ``drop_remainder=True``; made with :func:`kit.data.make_dataset` for an exact
+            resume. Arrays are refused (TypeError): batch them with ``make_dataset(x, batch_size=...)``.
         epochs: total epochs (from the run profile); a resumed run trains only the missing ones.
         checkpoint_dir: folder for this model's checkpoints (e.g. ``kit.paths.checkpoint_root() / "02_dcgan"``);
-            None: no checkpoints.
+            None: no checkpoints. It must be creatable and writable (checked before training).
         profile_name: recorded in the recipe (a checkpoint of another profile is not resumed).
         log_dir: a folder for TensorBoard (e.g. ``kit.paths.log_root() / "02_dcgan"``): every loss per epoch and
-            the generator's images from a fixed input; None: no logs.
+            the generator's images from a fixed input; None: no logs. Checked like ``checkpoint_dir``.
 
     Returns:
         The history of the whole run, ``{metric: [one value per epoch]}``, resumed epochs included.
 
     Raises:
+        TypeError: ``dataset`` is not a ``tf.data.Dataset``.
         ValueError: data the model cannot train on (checked on the first batch before training).
+        kit.paths.UnwritableFolderError: ``checkpoint_dir`` or ``log_dir`` cannot be created or written
+            (checked before training).
         kit.callbacks.NonFiniteLossError / kit.checkpoints.UnhealthyStateError: training diverged; the last
             good checkpoint stays on disk and is restored into the model.
     """
@@ -193,6 +216,13 @@ def fit_gan(gan, dataset, *, epochs: int, checkpoint_dir=None, callbacks=(), ver
     if not isinstance(gan, AdversarialModel):
         raise TypeError(f"fit_gan trains a kit.gans.AdversarialModel (GAN, ACGAN, Pix2Pix, COCOGAN or a subclass), got {type(gan).__name__}")
     gan.optimizers()  # compiled?
+    check_is_dataset(dataset)
+    # The folders are checked before the first epoch: a checkpoint folder that cannot be written would otherwise
+    # fail only once the first epoch has trained, and a log folder as TensorBoard starts.
+    if checkpoint_dir is not None:
+        checkpoint_dir = check_writable_folder(checkpoint_dir, "checkpoint_dir")
+    if log_dir is not None:
+        log_dir = check_writable_folder(log_dir, "log_dir")
     probe = check_dataset(gan, dataset)
     done, history, extra = 0, {}, []
     if checkpoint_dir is not None:
@@ -293,5 +323,5 @@ def generate_many(gan, n: int, *, labels=None, seed: int = 0, batch_size: int = 
     return np.concatenate(out)
 
 
-__all__ = ["DiscriminatorAccuracy", "EpochFigure", "FIDTracker", "GANCheckpoint", "NonFiniteLossError", "SampleGrid", "check_dataset", "checkpoints_for",
+__all__ = ["DiscriminatorAccuracy", "EpochFigure", "FIDTracker", "GANCheckpoint", "NonFiniteLossError", "SampleGrid", "check_dataset", "check_is_dataset", "checkpoints_for",
            "fit_gan", "generate_many", "restore"]

@@ -9,7 +9,8 @@ load materialises); its :class:`~kit.torchfile.CheckpointError` and reader are r
 convolution kernels go from PyTorch's (out, in, kh, kw) to Keras' (kh, kw, in, out) — and saves a
 ``.weights.h5`` that notebooks load with plain Keras. Before any Keras layer is built, the state dict must hold
 exactly the tensors (names and shapes) of the architecture read off it, so a crafted file cannot make the port
-build a network larger than the weights it supplies.
+build a network larger than the weights it supplies, and every value must be finite (:func:`check_finite_weights`):
+a NaN or infinity in one kernel would only show as a black or NaN image after a super-resolution run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from kit.checks import check_positive_int
 from kit.sr.rrdbnet import rrdbnet
 from kit.torchfile import DEFAULT_MAX_BYTES, CheckpointError, read_torch_checkpoint
 
-__all__ = ["CheckpointError", "check_weights", "convert_checkpoint", "expected_shapes", "infer_config", "load_converted",
+__all__ = ["CheckpointError", "check_finite_weights", "check_weights", "convert_checkpoint", "expected_shapes", "infer_config", "load_converted",
            "load_state_dict", "model_from_checkpoint", "read_torch_checkpoint", "state_dict"]
 
 _KEY = re.compile(r"^(conv_first|conv_body|conv_up1|conv_up2|conv_hr|conv_last|body\.(\d+)\.rdb([123])\.conv([1-5]))\.(weight|bias)$")
@@ -100,6 +101,22 @@ def check_weights(weights: dict, config: dict) -> None:
                               f"needs {need:,} in {len(expected)}: {'; '.join(wrong[:5])}")
 
 
+def check_finite_weights(weights: dict) -> None:
+    """Refuse a state dict ({name: array}) holding NaN or infinite values, naming each tensor at fault (the first
+    five) and how many of its values are bad: checked before the weights are used."""
+    if not isinstance(weights, dict):
+        raise CheckpointError(f"expected a state dict (a dict of NumPy arrays), found {type(weights).__name__}")
+    bad = []
+    for name, value in weights.items():
+        a = np.asarray(value)
+        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            nan, inf = int(np.count_nonzero(np.isnan(a))), int(np.count_nonzero(np.isinf(a)))
+            bad.append(f"{str(name)[:60]} ({nan} NaN, {inf} infinite of {a.size:,} values)")
+    if bad:
+        raise CheckpointError(f"the weights hold NaN or infinite values in {len(bad)} tensor(s): {'; '.join(bad[:5])}; "
+                              "the file is damaged or its training diverged: download or convert it again")
+
+
 def _checked_weights(path, max_bytes: int) -> tuple[dict, dict]:
     """(state dict, rrdbnet config) of a checkpoint file, with every RRDBNet check done; errors name the file."""
     checkpoint = read_torch_checkpoint(path, max_bytes=max_bytes)
@@ -107,16 +124,16 @@ def _checked_weights(path, max_bytes: int) -> tuple[dict, dict]:
         weights = state_dict(checkpoint)
         config = infer_config(weights)
         check_weights(weights, config)
+        check_finite_weights(weights)
     except CheckpointError as err:
         raise CheckpointError(f"{path}: {err}") from None
     return weights, config
 
 
 def load_state_dict(model, weights: dict) -> None:
-    """Copy a PyTorch RRDBNet state dict (NumPy arrays) into :func:`rrdbnet` ``model``, checking every shape
-    and that every tensor is used."""
-    if not isinstance(weights, dict):
-        raise CheckpointError(f"expected a state dict (a dict of NumPy arrays), found {type(weights).__name__}")
+    """Copy a PyTorch RRDBNet state dict (NumPy arrays) into :func:`rrdbnet` ``model``, checking that every value
+    is finite (before any is copied), every shape, and that every tensor is used."""
+    check_finite_weights(weights)
     used = set()
     for layer in model.layers:
         if not layer.weights:
@@ -174,11 +191,17 @@ def _config_path(weights_path: Path) -> Path:
 
 
 def load_converted(weights_path):
-    """The Keras :func:`rrdbnet` saved by :func:`convert_checkpoint` (no PyTorch needed)."""
+    """The Keras :func:`rrdbnet` saved by :func:`convert_checkpoint` (no PyTorch needed). Weights holding NaN or
+    infinite values raise :class:`CheckpointError` naming the file and the variables, instead of a model that
+    draws NaN images."""
     weights_path = Path(weights_path)
     cfg_path = _config_path(weights_path)
     if not weights_path.is_file() or not cfg_path.is_file():
         raise FileNotFoundError(f"need both {weights_path} and {cfg_path} (written by convert_checkpoint)")
     model = rrdbnet(**json.loads(cfg_path.read_text()))
     model.load_weights(weights_path)
+    try:  # the .h5 is read by Keras itself, so its values are checked once loaded, before the model is returned
+        check_finite_weights({v.path: np.asarray(v) for v in model.weights})
+    except CheckpointError as err:
+        raise CheckpointError(f"{weights_path}: {err}") from None
     return model

@@ -140,6 +140,7 @@ def fit_restoration(
         validation_data=val,
         epochs=epochs,
         verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles itself
         callbacks=[EpochTimer(), *callbacks, NaNGuard(restore=restore_best), best,
                    *tensorboard(log_dir, lambda m: _examples(m, xv[:4], yv[:4], scale), value_range=(0.0, 1.0))],
     )

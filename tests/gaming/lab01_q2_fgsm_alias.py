@@ -1,0 +1,2 @@
+"""The kit's FGSM under the answer's name."""
+my_fgsm = attacks.fgsm

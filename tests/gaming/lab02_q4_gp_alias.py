@@ -1,0 +1,2 @@
+"""The kit's gradient penalty under the answer's name."""
+gradient_penalty = gans.gradient_penalty

@@ -1,0 +1,2 @@
+"""The kit's coordinate loss under the answer's name."""
+coordinate_loss_fn = cocogan.coordinate_loss
