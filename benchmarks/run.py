@@ -39,7 +39,7 @@ from kit.profiles import profile  # noqa: E402
 from kit.runs import summarize  # noqa: E402
 
 EXECUTION = "execution.json"  # <runs>/<notebook>/execution.json: run time and commit of that execution
-PER_EXECUTION = ("notebook_seconds", "notebook_commit")
+PER_EXECUTION = ("notebook_seconds", "notebook_commit", "load_average_at_start")
 # Each notebook's checked claims (kit.runs.claim) stay per notebook; the summary gathers them as "<notebook>: <text>".
 CLAIMS = ("claims_held", "claims_failed")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -84,12 +84,14 @@ def execute(notebooks, runs: Path, prof: str) -> None:
         print(f"=== executing {nb.stem} at {prof}", flush=True)
         shutil.rmtree(runs / nb.stem, ignore_errors=True)  # no metrics or figures left over from an earlier run
         env = {**os.environ, "KIT_PROFILE": prof, "KIT_BATCH": "1", "KIT_RUN_DIR": str(runs / nb.stem)}
+        load = os.getloadavg()[0]  # other work on the machine inflates the run time: recorded beside it
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=-1",
                         "--ExecutePreprocessor.kernel_name=python3", "--output-dir", str(runs), "--output", nb.stem, str(nb)],
                        check=True, env=env)
         # What this execution was: its run time and the commit it ran at (a topic can be collected later, at another).
-        (runs / nb.stem / EXECUTION).write_text(json.dumps({"notebook_seconds": time.perf_counter() - t0, "notebook_commit": git_commit()}))
+        (runs / nb.stem / EXECUTION).write_text(json.dumps({"notebook_seconds": time.perf_counter() - t0, "notebook_commit": git_commit(),
+                                                           "load_average_at_start": load}))
 
 
 def _figure(runs: Path, notebook: str, name: str) -> Path | None:

@@ -11,7 +11,7 @@ Layers, lowest first (a module imports only from its own layer or lower ones; ``
 checks it):
 
 0. ``checks``, ``paths``, ``profile_table``, ``profiles``, ``imageops``, ``torchfile``
-1. ``env``, ``runs``, ``viz``, ``widgets``, ``data``
+1. ``env``, ``runs``, ``viz``, ``diagrams``, ``widgets``, ``data``
 2. ``metrics``
 3. ``models``
 4. ``callbacks``, ``checkpoints``, ``distribute``, ``training``
@@ -103,6 +103,7 @@ from kit import (  # noqa: E402
     cocogan,
     colab,
     data,
+    diagrams,
     distribute,
     env,
     gans,

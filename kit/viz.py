@@ -368,4 +368,3 @@ def make_gif(frames, path, *, seconds_per_frame: float = 0.4) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:] + [images[-1]] * 2, duration=ms, loop=0)
     return path
-

@@ -71,4 +71,4 @@ def test_the_gaming_submission_fails_its_question(submission):
     with pytest.raises(AssertionError) as failure:
         for test in question.tests:
             labtools.run(test, ns)
-    outcome.update(passed=False, message=str(failure.value).splitlines()[0] if str(failure.value) else "AssertionError")
+    outcome.update(passed=False, message=(str(failure.value).strip().splitlines() or ["AssertionError"])[-1])

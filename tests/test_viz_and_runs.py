@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from kit import metrics, runs, viz
+from kit import diagrams, metrics, runs, viz
 from kit.data import CLASS_NAMES
 
 
@@ -78,3 +78,36 @@ def test_confident_fraction():
         metrics.confident_fraction(np.array([[3.0, -1.0]]))
     with pytest.raises(ValueError, match="threshold"):
         metrics.confident_fraction(p, threshold=0)
+
+
+def test_claims_are_printed_and_recorded_per_verdict(run_dir, capsys):
+    from kit.profiles import profile
+
+    assert runs.claim("A held.", True, profile=profile("cpu")) is True
+    assert runs.claim("B failed.", np.bool_(False), profile=profile("cpu")) is False
+    runs.claim("B failed.", False, profile=profile("cpu"))  # recorded once
+    runs.log_metrics({"x": 1.0}, show=False)  # metrics logged later keep the claims
+    out = capsys.readouterr().out
+    assert "Checked against this run: A held." in out and "NOT borne out by this run (cpu profile): B failed." in out
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["claims_held"] == ["A held."] and saved["claims_failed"] == ["B failed."] and saved["x"] == 1.0
+    runs.claim("C at smoke.", False, profile=profile("smoke"))
+    assert "recorded, not enforced" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="non-empty sentence"):
+        runs.claim("  ", True)
+    with pytest.raises(TypeError, match="held must be a bool"):
+        runs.claim("D.", 0.5)
+
+
+def test_architecture_diagram_draws_the_layer_graph_without_graphviz(run_dir):
+    import keras
+
+    from kit import models
+
+    fig = diagrams.architecture_diagram(models.unet_generator(base_filters=8, depth=2), name="unet", show=False)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("Concatenate") for t in texts) and any(t.startswith("Conv2D") for t in texts)
+    assert (run_dir / "figures" / "unet.png").exists()
+    plt.close(fig)
+    with pytest.raises(TypeError, match="functional keras.Model"):
+        diagrams.architecture_diagram(keras.layers.Dense(3))

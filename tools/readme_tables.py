@@ -29,7 +29,16 @@ def provenance(r: dict) -> str:
     return (f"Measured by executing notebook{'s' if len(names) > 1 else ''} {' and '.join(n[:2] for n in names)} "
             f"(`make bench`: `benchmarks/run.py`) at the **{r['profile']}** profile on {r['hardware']}, TensorFlow {v['tensorflow']}, "
             f"Keras {v['keras']}, collected {r['date'][:10]} at commit `{(r.get('commit') or 'unknown')[:8]}`"
-            + (f"; executions: {', '.join(runs)}." if runs else "."))
+            + (f"; executions: {', '.join(runs)}." if runs else ".") + claims_line(r["summary"]))
+
+
+def claims_line(s: dict) -> str:
+    """The run's checked claims (``kit.runs.claim``): how many held, and every one this run did not bear out."""
+    if "claims_held" not in s:
+        return ""  # a results file from before the claims were checked
+    held, failed = s["claims_held"], s.get("claims_failed", [])
+    out = f" Sentences the notebooks check against this run: {len(held)} held, {len(failed)} not borne out"
+    return out + (": " + " ".join(f"_{t}_" for t in failed) if failed else ".")
 
 
 def compare(a: float, b: float, lower: str, higher: str, same: str = "the same as") -> str:
@@ -144,14 +153,16 @@ def gans_table(r: dict) -> str:
     lines = [
         provenance(r),
         "",
-        f"DCGAN, {s['epochs']} epochs on {s['train_samples']:,} images; classifier metrics on {s['fid_samples']:,} images "
-        "(features and predictions of the Fashion-MNIST judge classifier, `kit.judge`):",
+        f"DCGAN, {s['epochs']} epochs on {s['train_samples']:,} images"
+        + (f" ({s['steps']:,} steps, images from a weight average of G with decay {s['ema_decay']})" if "steps" in s else "")
+        + f"; classifier metrics on {s['fid_samples']:,} images (features and predictions of the Fashion-MNIST judge classifier, "
+        "`kit.judge`):",
         "",
         "| images | classifier FID vs test images (lower is better) | classifier IS (1 to 10) |",
         "|---|---:|---:|",
         f"| real training images | {num(s['real_vs_real_fid_classifier'])} | {num(ceiling)} |",
         f"| DCGAN (BCE) | **{num(s['dcgan_fid_classifier'])}** | **{num(s['dcgan_is_classifier'])}** |",
-        f"| WGAN-GP (fewer epochs) | {num(s['wgan_gp_fid_classifier'])} | |",
+        *([] if "fid_bce" in s else [f"| WGAN-GP (fewer epochs) | {num(s['wgan_gp_fid_classifier'])} | |"]),
         f"| untrained generator | {num(s['untrained_fid_classifier'])} | {num(floor)} |",
         f"| DCGAN, Inception FID / IS (ImageNet InceptionV3) | {num(s['dcgan_fid_inception'])} | {num(s['dcgan_is_inception'])} |",
         "",
@@ -159,6 +170,7 @@ def gans_table(r: dict) -> str:
         f"({s['dcgan_is_classifier']:.2f} vs {ceiling:.2f}) and {compare(s['dcgan_is_classifier'], floor, 'below', 'above')} the untrained "
         f"generator's ({floor:.2f}); its FID is {s['dcgan_fid_classifier'] / s['real_vs_real_fid_classifier']:.0f}x the real-vs-real "
         "value. \"n/a\": InceptionV3's ImageNet weights could not be downloaded on that machine.",
+        *(loss_comparison(s) if "fid_bce" in s else []),
         "",
         f"ACGAN: the judge classifier labels **{pct(s['acgan_sample_accuracy'])}** of samples as the requested class (it scores "
         f"{pct(s['real_test_accuracy'])} on real test images; the course's reference cGAN report measured 30.57%). Classifier IS "
@@ -180,6 +192,24 @@ def gans_table(r: dict) -> str:
         f"![DCGAN samples](results/{r['figures']['gans_dcgan_samples']}) ![ACGAN class rows](results/{r['figures']['gans_acgan_classes']})",
     ]
     return "\n".join(lines)
+
+
+def loss_comparison(s: dict) -> list[str]:
+    """Notebook 02's four losses on one budget, and the DCGAN's instruments."""
+    losses = [("BCE (non-saturating)", "bce"), ("LSGAN", "lsgan"), ("hinge", "hinge"), ("WGAN-GP (5 critic updates per step)", "wgan_gp")]
+    done = [(label, s[f"fid_{k}"], s[f"seconds_{k}"]) for label, k in losses if s.get(f"fid_{k}") is not None]
+    best = min(done, key=lambda t: t[1]) if done else None
+    share = s.get("dcgan_confident_share"), s.get("real_confident_share")
+    out = ["", f"Four losses on one budget ({s['loss_compare_steps']} steps each, same networks, seed, data order and z; each with "
+           "its paper's Adam settings):", "", "| loss | classifier FID | seconds |", "|---|---:|---:|"]
+    out += [f"| {label} | {num(s.get(f'fid_{k}'))} | {num(s[f'seconds_{k}'], '{:.0f}')} |" for label, k in losses]
+    if best:
+        out += ["", f"On this short budget {best[0]} reached the lowest FID ({best[1]:.1f})."]
+    if None not in share and share[1]:
+        out += ["", f"{pct(share[0])} of the DCGAN's samples are judge-confident (one class with probability ≥ 0.8), against "
+                f"{pct(share[1])} of real images ({share[0] / share[1]:.0%} as many). In the last epoch its discriminator was right on "
+                f"{pct(s['d_accuracy_real'][-1])} of held-out real images and {pct(s['d_accuracy_fake'][-1])} of fakes."]
+    return out
 
 
 def gan_speed_table(r: dict) -> str:
