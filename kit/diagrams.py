@@ -107,4 +107,39 @@ def architecture_diagram(model, *, title: str | None = None, name: str = "archit
     return finish(fig, name, show, title=title or f"{model.name} ({model.count_params():,} parameters)")
 
 
-__all__ = ["architecture_diagram"]
+
+def flowchart(nodes: dict, edges, *, title: str | None = None, name: str = "flowchart", show: bool = True, size=(10, 3)):
+    """A pipeline drawn as boxes and labelled arrows: the course's data-flow figures (e.g. notebook 07's).
+
+    Args:
+        nodes: ``{key: (x, y, label)}``, positions in data units (x right, y up), label text (newlines allowed).
+        edges: ``[(from key, to key, label)]``; a label may be "".
+        size: the figure's (width, height) in inches.
+    """
+    if not isinstance(nodes, dict) or not nodes:
+        raise ValueError("nodes must be a non-empty dict {key: (x, y, label)}")
+    for key, node in nodes.items():
+        if not (isinstance(node, tuple) and len(node) == 3 and all(isinstance(v, (int, float)) for v in node[:2])):
+            raise ValueError(f"node {key!r} must be (x, y, label), got {node!r}")
+    edges = list(edges)
+    for edge in edges:
+        if len(edge) != 3 or edge[0] not in nodes or edge[1] not in nodes:
+            raise ValueError(f"edge {edge!r} must be (from, to, label) between keys of nodes {sorted(nodes)}")
+    fig, ax = plt.subplots(figsize=size)
+    for x, y, label in nodes.values():
+        ax.text(x, y, label, ha="center", va="center", fontsize=9, bbox=dict(boxstyle="round,pad=0.4", fc="#deebf7", ec="#3182bd"))
+    for a, b, label in edges:
+        (x0, y0, _), (x1, y1, _) = nodes[a], nodes[b]
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="-|>", color="#555555", lw=1.0, shrinkA=28, shrinkB=28))
+        if label and x0 == x1:  # a vertical arrow: its label beside it
+            ax.text(x0 + 0.1, (y0 + y1) / 2, label, ha="left", va="center", fontsize=8, color="#555555")
+        elif label:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", va="bottom", fontsize=8, color="#555555")
+    xs, ys = [n[0] for n in nodes.values()], [n[1] for n in nodes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
+    ax.axis("off")
+    return finish(fig, name, show, title=title)
+
+
+__all__ = ["architecture_diagram", "flowchart"]

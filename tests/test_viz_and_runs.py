@@ -111,3 +111,16 @@ def test_architecture_diagram_draws_the_layer_graph_without_graphviz(run_dir):
     plt.close(fig)
     with pytest.raises(TypeError, match="functional keras.Model"):
         diagrams.architecture_diagram(keras.layers.Dense(3))
+
+
+def test_flowchart_draws_nodes_and_checks_edges(run_dir):
+    from kit.sr import viz as sr_viz
+
+    fig = sr_viz.pipeline_figure(64, show=False)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "raw\n16x16" in texts and any("refiner" in t for t in texts)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="between keys of nodes"):
+        diagrams.flowchart({"a": (0, 0, "A")}, [("a", "b", "")], show=False)
+    with pytest.raises(ValueError, match="must be \\(x, y, label\\)"):
+        diagrams.flowchart({"a": (0, "0", "A")}, [], show=False)

@@ -9,7 +9,21 @@ import numpy as np
 
 from kit.checks import check_images, check_positive_int
 from kit.metrics import sharpness
+from kit.diagrams import flowchart
 from kit.viz import PALETTE, draw_image, finish
+
+
+def pipeline_figure(crop_size: int, *, name: str = "sr_pipeline", show: bool = True):
+    """Notebook 07's pipeline: a photo crop (``crop_size`` px) made 4x smaller (raw), degraded, enhanced 4x by E
+    (Real-ESRGAN's RRDBNet), refined by R towards E(raw), and both compared with the references."""
+    s, r = check_positive_int(crop_size, "crop_size"), crop_size // 4
+    nodes = {"hr": (0, 1, f"photo crop hr\n{s}x{s}"), "raw": (2.2, 1, f"raw\n{r}x{r}"), "e_raw": (6.6, 1, f"E(raw)\n{s}x{s}\nreference"),
+             "deg": (2.2, -0.4, f"degraded\n{r}x{r}"), "e_deg": (4.4, -0.4, f"E(degraded)\n{s}x{s}"),
+             "ref": (6.6, -0.4, f"refined\n{s}x{s}")}
+    edges = [("hr", "raw", "4x down"), ("raw", "e_raw", "E: RRDBNet 4x"), ("raw", "deg", "degrade (blur, noise, JPEG, ...)"), ("deg", "e_deg", "E"),
+             ("e_deg", "ref", "R: refiner"), ("ref", "e_raw", "compared: PSNR, SSIM")]
+    return flowchart(nodes, edges, title="Degrade, enhance, refine; measured against E(raw) and the true photo", name=name, show=show,
+                     size=(10, 3.2))
 
 
 def detailed(reference, n: int) -> np.ndarray:
