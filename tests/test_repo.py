@@ -79,6 +79,17 @@ def test_notebook_follows_lab_conventions(path):
     assert badge in README and badge in json.loads(path.read_text())["cells"][0]["source"][2], f"README and {path.name} must show its Colab badge"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_with_papers_and_draws_its_architectures(path):
+    """Every idea linked to its paper, every trained model drawn (kit.diagrams, from the model itself)."""
+    cells = json.loads(path.read_text())["cells"]
+    first = "".join(cells[0]["source"])
+    assert "**Papers.**" in first and "https://arxiv.org/abs/" in first, f"{path.name}: the first cell needs a Papers list with arXiv links"
+    assert "**What you will build:**" in first, f"{path.name}: the first cell needs 'What you will build'"
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "architecture_diagram(" in code, f"{path.name}: draw each trained architecture with kit.diagrams.architecture_diagram"
+
+
 def test_setup_cell_explains_a_failed_install(monkeypatch):
     """Without the kit and with pip failing (no access to the repository), the setup cell says what to do."""
     import builtins

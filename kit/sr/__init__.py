@@ -27,7 +27,7 @@ from kit.sr.port import CheckpointError, convert_checkpoint, load_converted, rea
 from kit.sr.refiner import BoundedResidual, GlobalOffset, chain, colour_stage, refine, refiner
 from kit.sr.rrdbnet import SCALE, enhance, receptive_radius, rrdbnet, tiled_predict
 from kit.sr.training import RestorationLoss, cosine_schedule, fit_restoration, psnr_metric, train_refiner, train_refiners
-from kit.sr.viz import detailed, refinement_figure
+from kit.sr.viz import detailed, pipeline_figure, refinement_figure
 
 __all__ = [
     "BASELINES",
@@ -76,6 +76,7 @@ __all__ = [
     "official_weights",
     "patch_discriminator",
     "perception_distortion",
+    "pipeline_figure",
     "perception_distortion_table",
     "psnr_metric",
     "read_torch_checkpoint",
