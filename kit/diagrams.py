@@ -86,7 +86,7 @@ def architecture_diagram(model, *, title: str | None = None, name: str = "archit
         for i, layer in enumerate(row):
             x, y = (i - (len(row) - 1) / 2) * 3.2, -d
             where[layer.name] = (x, y)
-            kind = type(layer).__name__
+            kind = f"{layer.name} (model)" if isinstance(layer, keras.Model) else type(layer).__name__  # a nested stage: its name
             colour = next((c for k, c in _LAYER_COLOURS.items() if k in kind), "#ffffff")
             ax.text(x, y, f"{kind}  {_shape_text(layer)}", ha="center", va="center", fontsize=8,
                     bbox=dict(boxstyle="round,pad=0.3", fc=colour, ec="#555555", lw=0.6))
