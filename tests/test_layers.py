@@ -159,8 +159,13 @@ def test_notebooks_use_public_names_only(path):
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code":
             continue
-        src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+        text = "".join(cell["source"])
+        # A hidden test (the instructor's, never shown to students) names the kit's private helpers to make them refuse to run.
+        hidden_test = text.lstrip().startswith('""" # BEGIN TEST CONFIG') and "hidden: true" in text.split("# END TEST CONFIG")[0]
+        src = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!")))
         for node in ast.walk(ast.parse(src)):
+            if hidden_test and isinstance(node, ast.Attribute):
+                continue
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kit":
                 obj = kit
                 for part in node.module.split(".")[1:]:
