@@ -61,8 +61,8 @@ def check_images(
     return arr.astype(np.float32, copy=False)
 
 
-def check_labels(y, n: int | None = None, num_classes: int = 10, name: str = "labels") -> np.ndarray:
-    """Validate integer class labels of shape (N,) in [0, num_classes); returns int32."""
+def check_labels(y, n: int | None = None, num_classes: int | None = 10, name: str = "labels") -> np.ndarray:
+    """Validate integer class labels of shape (N,) in [0, num_classes) (``None``: any non-negative id); returns int32."""
     arr = as_array(y, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be rank 1 (N,) integer class ids, got shape {arr.shape}")
@@ -73,8 +73,8 @@ def check_labels(y, n: int | None = None, num_classes: int = 10, name: str = "la
             raise TypeError(f"{name} must be integer class ids, got dtype {arr.dtype}")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} entries but there are {n} images")
-    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
-        raise ValueError(f"{name} must lie in [0, {num_classes - 1}], got [{arr.min()}, {arr.max()}]")
+    if arr.size and (arr.min() < 0 or (num_classes is not None and arr.max() >= num_classes)):
+        raise ValueError(f"{name} must lie in [0, {'...' if num_classes is None else num_classes - 1}], got [{arr.min()}, {arr.max()}]")
     return arr.astype(np.int32, copy=False)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import pdist
 
-from kit.checks import as_array, check_finite, check_positive_int
+from kit.checks import check_finite, check_labels, check_positive_int
 
 
 def _features_and_labels(features, labels, name: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -20,14 +20,7 @@ def _features_and_labels(features, labels, name: str = "") -> tuple[np.ndarray, 
     f = check_finite(features, fname).astype(np.float64)
     if f.ndim != 2:
         raise ValueError(f"{fname} must be (N, D) feature vectors, got shape {f.shape}")
-    y = as_array(labels, lname)
-    if y.ndim != 1:
-        raise ValueError(f"{lname} must be rank 1 (N,) integer class ids, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and y.size and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise TypeError(f"{lname} must be integer class ids, got dtype {y.dtype}")
+    y = check_labels(labels, None, num_classes=None, name=lname)
     if len(y) != len(f):
         raise ValueError(f"{lname} has {len(y)} entries but {fname} has {len(f)} rows")
     return f, y
