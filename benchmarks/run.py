@@ -45,6 +45,7 @@ CLAIMS = ("claims_held", "claims_failed")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # results/<topic>.json <- the notebooks that measure the topic (written only when all of them ran in the same runs).
 TOPICS = {
+    "game2d": ("00_gan_game_2d",),
     "classifier": ("01_classifier_fgsm",),
     "gans": ("02_dcgan", "03_acgan"),
     "img2img": ("04_colorization_gan", "05_sketch_cgan_patchgan"),
@@ -53,6 +54,8 @@ TOPICS = {
 }
 # The README's figures: results/<name>.png <- (notebook, figure saved by kit.viz; "grid_epoch_*" = the last one).
 FIGURES = {
+    "game2d_plain_frames": ("00_gan_game_2d", "plain_frames"),
+    "game2d_ring_samples": ("00_gan_game_2d", "ring_samples"),
     "classifier_epsilon": ("01_classifier_fgsm", "epsilon_curves"),
     "gans_dcgan_samples": ("02_dcgan", "grid_epoch_*"),
     "gans_acgan_classes": ("03_acgan", "acgan_classes"),

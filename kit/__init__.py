@@ -17,7 +17,7 @@ checks it):
 4. ``callbacks``, ``checkpoints``, ``distribute``, ``training``
 5. ``gans``, ``attacks``
 6. ``judge``, ``lpips``
-7. ``cocogan``, ``sr``, ``colab``, ``budget``
+7. ``cocogan``, ``game2d``, ``sr``, ``colab``, ``budget``
 8. ``session``, and this package
 """
 
@@ -106,6 +106,7 @@ from kit import (  # noqa: E402
     diagrams,
     distribute,
     env,
+    game2d,
     gans,
     imageops,
     judge,
@@ -139,6 +140,7 @@ __all__ = [
     "distribute",
     "env",
     "environment",
+    "game2d",
     "gans",
     "hardware",
     "imageops",

@@ -21,13 +21,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kit import cocogan, gans, models, sr
+from kit import cocogan, game2d, gans, models, sr
 from kit.attacks import adversarial_trainer
 from kit.checks import check_choice
 from kit.judge import PerceptualFeatures
 from kit.profiles import Profile
 
-NOTEBOOKS = ("01_classifier_fgsm", "02_dcgan", "03_acgan", "04_colorization_gan", "05_sketch_cgan_patchgan", "06_coco_gan",
+NOTEBOOKS = ("00_gan_game_2d", "01_classifier_fgsm", "02_dcgan", "03_acgan", "04_colorization_gan", "05_sketch_cgan_patchgan", "06_coco_gan",
              "07_esrgan_refinement")
 GIB = 2.0**30
 ASSUMPTIONS = {
@@ -146,6 +146,8 @@ def notebook_phases(notebook: str, P: Profile) -> list[Phase]:
     mixed = P.mixed_precision
     keras.utils.set_random_seed(0)
     n_train = P.train_samples or 60000
+    if notebook == "00_gan_game_2d":
+        return _game2d_phases(P)
     if notebook == "01_classifier_fgsm":
         phases = _classifier_phases(P, n_train, mixed)
         ref = models.build_classifier("reference_cnn", jit_compile=False)
@@ -194,6 +196,19 @@ def notebook_phases(notebook: str, P: Profile) -> list[Phase]:
     if notebook == "06_coco_gan":
         return _coco_phases(P, mixed)
     return _esrgan_phases(P, mixed)
+
+
+def _game2d_phases(P: Profile) -> list[Phase]:
+    """Notebook 00: the plain GAN and WGAN-GP on the ring (one run per seed each) and WGAN-GP on the grid; tiny MLPs
+    in float32 (the notebook keeps them out of mixed precision), so the per-step overhead dominates."""
+    g = P.game2d
+    out = []
+    for name, loss, steps in (("plain GAN on the ring, every seed", "bce", g.steps * len(g.seeds)),
+                              ("WGAN-GP on the ring, every seed", "wgan-gp", g.steps * len(g.seeds)), ("WGAN-GP on the 5x5 grid", "wgan-gp", g.grid_steps)):
+        gan = gans.GAN(game2d.mlp_generator(g.latent_dim, g.width, g.depth), game2d.mlp_discriminator(g.width, g.depth),
+                       loss=gans.get_loss(loss, n_critic=g.n_critic))
+        out.append(_gan_phase(f"train the {name}", gan, g.batch_size, steps * g.batch_size, 1, False))
+    return out
 
 
 def _coco_phases(P: Profile, mixed: bool) -> list[Phase]:

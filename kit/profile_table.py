@@ -6,6 +6,8 @@ SMOKE = {
     "base": dict(train_samples=768, test_samples=512, batch_size=64, classifier_epochs=1, improved_epochs=1, adv_epochs=1,
                  adv_train_samples=384, attack_samples=128, epsilons=(0.0, 0.05, 0.1, 0.2, 0.3), pgd_steps=5, gan_train_samples=512,
                  gan_epochs=2, dcgan_train_samples=512, dcgan_epochs=2, gan_ema_decay=0.995, loss_compare_steps=4, loss_compare_chunks=2, distribute_steps=2, fid_samples=256, jit_compile=False, mixed_precision=False),
+    "game2d": dict(steps=60, grid_steps=60, frames=2, seeds=(0,), batch_size=64, latent_dim=2, width=32, depth=2, learning_rate=2e-3, n_critic=1,
+                   gp_weight=0.1, ema_decay=0.99, eval_samples=500, surface_resolution=40, kde_bandwidth=0.05, min_mode_share=0.01),
     "img2img": dict(colorization_train_samples=384, sketch_train_samples=256, test_samples=128, batch_size=32, colorization_epochs=1,
                     sketch_epochs=1, sketch_filters=16),
     "cocogan": dict(train_samples=256, batch_size=32, stage_epochs=(1, 1, 1), base_filters=16, fid_samples=128, beyond_size=48,
@@ -27,6 +29,14 @@ CPU = {
     "base": dict(train_samples=None, test_samples=None, batch_size=64, classifier_epochs=2, improved_epochs=3, adv_epochs=2,
                  adv_train_samples=10000, attack_samples=500, epsilons=(0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3), pgd_steps=10,
                  gan_train_samples=12800, gan_epochs=8, dcgan_train_samples=None, dcgan_epochs=3, gan_ema_decay=0.995, loss_compare_steps=200, loss_compare_chunks=4, distribute_steps=20, fid_samples=2000, jit_compile=False, mixed_precision=False),
+    # Notebook 00: the plain GAN and WGAN-GP differ only in the loss (same MLPs, Adam 2e-3 with betas (0.5, 0.9), 3 D
+    # steps per G step, weight average 0.999, seeds 0 and 1). Measured once, 2026-12-03, on 2 cores shared with another
+    # job (load ~2): plain GAN 7 and 4 of the 8 modes, WGAN-GP 8 and 8 with 86% high-quality samples, the notebook 115 s.
+    # In trials WGAN-GP reached only 78-84% high quality at 2,400 steps, and with 1 D step per G step the plain GAN kept
+    # 7-8 modes (no collapse to show). The 5x5 grid needs far more steps than this budget: 0 of 25 modes at 3,000, 25 of
+    # 25 with 66% high quality at 10,000 (one trial, seed 0; the t4 profile's grid_steps).
+    "game2d": dict(steps=3000, grid_steps=3000, frames=10, seeds=(0, 1), batch_size=128, latent_dim=2, width=64, depth=2, learning_rate=2e-3,
+                   n_critic=3, gp_weight=0.1, ema_decay=0.999, eval_samples=2000, surface_resolution=96, kde_bandwidth=0.05, min_mode_share=0.01),
     "img2img": dict(colorization_train_samples=12000, sketch_train_samples=6000, test_samples=1000, batch_size=32, colorization_epochs=5,
                     sketch_epochs=5, sketch_filters=16),
     "cocogan": dict(train_samples=20000, batch_size=32, stage_epochs=(1, 1, 10), base_filters=32, fid_samples=2000, beyond_size=48,
@@ -48,6 +58,8 @@ T4 = {
     "base": dict(train_samples=None, test_samples=None, batch_size=128, classifier_epochs=8, improved_epochs=10, adv_epochs=3,
                  adv_train_samples=30000, attack_samples=2000, epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3), pgd_steps=20,
                  gan_train_samples=None, gan_epochs=15, dcgan_train_samples=None, dcgan_epochs=15, gan_ema_decay=0.999, loss_compare_steps=2000, loss_compare_chunks=10, distribute_steps=200, fid_samples=5000, jit_compile=True, mixed_precision=True),
+    "game2d": dict(steps=6000, grid_steps=10000, frames=20, seeds=(0, 1, 2), batch_size=128, latent_dim=2, width=64, depth=2, learning_rate=2e-3,
+                   n_critic=3, gp_weight=0.1, ema_decay=0.999, eval_samples=4000, surface_resolution=128, kde_bandwidth=0.05, min_mode_share=0.01),
     "img2img": dict(colorization_train_samples=None, sketch_train_samples=30000, test_samples=2000, batch_size=64, colorization_epochs=10,
                     sketch_epochs=12, sketch_filters=32),
     "cocogan": dict(train_samples=None, batch_size=64, stage_epochs=(2, 2, 10), base_filters=32, fid_samples=5000, beyond_size=48,
@@ -67,6 +79,9 @@ FULL = {
                  adv_train_samples=None, attack_samples=2000, epsilons=(0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3),
                  pgd_steps=20, gan_train_samples=None, gan_epochs=40, dcgan_train_samples=None, dcgan_epochs=40, gan_ema_decay=0.999, loss_compare_steps=10000, loss_compare_chunks=10, distribute_steps=500, fid_samples=10000, jit_compile=True,
                  mixed_precision=True),
+    "game2d": dict(steps=10000, grid_steps=20000, frames=25, seeds=(0, 1, 2, 3, 4), batch_size=256, latent_dim=2, width=128, depth=3,
+                   learning_rate=1e-3, n_critic=3, gp_weight=0.1, ema_decay=0.999, eval_samples=5000, surface_resolution=160, kde_bandwidth=0.05,
+                   min_mode_share=0.01),
     "img2img": dict(colorization_train_samples=None, sketch_train_samples=30000, test_samples=5000, batch_size=64, colorization_epochs=15,
                     sketch_epochs=20, sketch_filters=32),
     "cocogan": dict(train_samples=None, batch_size=64, stage_epochs=(5, 5, 20), base_filters=64, fid_samples=10000, beyond_size=64,

@@ -32,8 +32,10 @@ GPU_DEFAULT = "t4"
 PHOTO_COLLECTIONS = (None, "tf_flowers")  # tensorflow-datasets photo collections the notebooks can use
 
 # Fields that may be 0 (everything else that is an int must be >= 1), and ranges of the float fields.
-_ZERO_OK = {"standin_epochs", "colour_epochs", "finetune_enhancer_epochs", "q_epochs", "beyond_steps"}
-_FLOAT_RANGES = {"gan_ema_decay": (0.0, 0.9999, False), "learning_rate": (0.0, 1.0, True), "gan_learning_rate": (0.0, 1.0, True), "residual_scale": (0.0, 1.0, True)}
+_ZERO_OK = {"standin_epochs", "colour_epochs", "finetune_enhancer_epochs", "q_epochs", "beyond_steps", "seeds"}
+_FLOAT_RANGES = {"gan_ema_decay": (0.0, 0.9999, False), "ema_decay": (0.0, 0.9999, False), "learning_rate": (0.0, 1.0, True),
+                 "gan_learning_rate": (0.0, 1.0, True), "residual_scale": (0.0, 1.0, True), "kde_bandwidth": (0.0, 1.0, True),
+                 "min_mode_share": (0.0, 1.0, True)}
 
 
 def _check_field(owner: str, name: str, kind, value):
@@ -94,6 +96,33 @@ class _Checked:
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}; fields: {sorted(known)}")
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Game2DProfile(_Checked):
+    """Counts of notebook 00: the GAN game on 2-D mixtures (the ring of 8 and the 5x5 grid), small MLPs."""
+
+    steps: int  # generator steps of each ring run (each after n_critic discriminator steps)
+    grid_steps: int  # generator steps of the 5x5 grid run
+    frames: int  # snapshots after step 0: the strip, the GIF and the curves
+    seeds: tuple[int, ...]  # the seeds the plain and the fixed GAN are trained with on the ring (one run each)
+    batch_size: int  # real and generated points per step
+    latent_dim: int
+    width: int  # units of each hidden layer of G and D
+    depth: int  # hidden layers of G and D
+    learning_rate: float  # Adam's (beta_1 0.5, beta_2 0.9), both players
+    n_critic: int  # discriminator steps per generator step, the same for both losses
+    gp_weight: float  # WGAN-GP's lambda
+    ema_decay: float  # the weight average of G that draws the evaluated samples (0: G itself)
+    eval_samples: int  # generated points per snapshot (modes covered, high-quality share, JS)
+    surface_resolution: int  # side of the grid D's heat map is drawn on
+    kde_bandwidth: float  # bandwidth of the kernel density estimate of G's samples, in data units
+    min_mode_share: float  # a mode is covered when this share of the samples lies within 3 sigma of it
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"game2d.seeds must be distinct, got {self.seeds}")
 
 
 @dataclass(frozen=True)
@@ -223,7 +252,8 @@ class Profile(_Checked):
     # mixed_float16 (float16 compute on the T4's tensor cores, float32 weights and outputs): kit.setup applies it
     # when a GPU is present; the CPU profiles compute in float32, which is faster there.
     mixed_precision: bool
-    # Notebooks 04-07: one section each.
+    # Notebook 00 and notebooks 04-07: one section each.
+    game2d: Game2DProfile
     img2img: Img2ImgProfile
     cocogan: CocoGANProfile
     esrgan: ESRGANProfile
@@ -237,8 +267,9 @@ class Profile(_Checked):
             raise ValueError(f"{self.name}.epsilons must lie in [0, 1] and include 0.1 (the reported point), got {self.epsilons}")
 
 
-def _make(name: str, base: dict, img2img: dict, cocogan: dict, esrgan: dict) -> Profile:
-    return Profile(name=name, **base, img2img=Img2ImgProfile(**img2img), cocogan=CocoGANProfile(**cocogan), esrgan=ESRGANProfile(**esrgan))
+def _make(name: str, base: dict, game2d: dict, img2img: dict, cocogan: dict, esrgan: dict) -> Profile:
+    return Profile(name=name, **base, game2d=Game2DProfile(**game2d), img2img=Img2ImgProfile(**img2img), cocogan=CocoGANProfile(**cocogan),
+                   esrgan=ESRGANProfile(**esrgan))
 
 
 PROFILES: dict[str, Profile] = {name: _make(name, **parts) for name, parts in TABLE.items()}

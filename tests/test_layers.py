@@ -23,7 +23,7 @@ def readme_layers() -> list[list[str]]:
     line per layer, lowest first, naming its modules in backticks."""
     block = re.search(r"<!-- BEGIN layers -->(.*?)<!-- END layers -->", README, re.S)
     assert block, "the README's layout section must state the layer order between <!-- BEGIN layers --> markers"
-    layers = [re.findall(r"`([a-z_]+)`", line) for line in block.group(1).splitlines() if re.match(r"\s*\d+\.", line)]
+    layers = [re.findall(r"`([a-z][a-z0-9_]*)`", line) for line in block.group(1).splitlines() if re.match(r"\s*\d+\.", line)]
     assert layers and all(layers)
     return layers
 
