@@ -147,3 +147,31 @@ def test_dependency_ranges_accept_colab():
 def test_readme_and_ci_commands():
     assert "make run" in README and "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+LABS = [p for p in NOTEBOOKS if '"# ASSIGNMENT CONFIG' in p.read_text()]
+
+
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.name)
+def test_each_lab_has_a_committed_student_version_that_never_opens_the_answers(path):
+    """notebooks/student/ holds what students are handed (``make labs`` writes it; CI's labs-check fails when it no
+    longer matches a fresh otter build). Here, without otter: it exists, its badge opens itself, no link leads to a
+    solution notebook, and no solution passage or hidden test is in it."""
+    student = ROOT / "notebooks" / "student" / path.name
+    assert student.exists(), f"{student} is missing: run `make labs NOTEBOOKS=\"{path.stem[:2]}\"` and commit it"
+    text = student.read_text()
+    repo, ref = notebook_setup.repository()
+    own = notebook_setup.badge(path.stem, repo, ref, student=True)
+    assert own in text and own in README, f"{student.name} and the README must show the student version's own Colab badge"
+    assert not re.findall(r"notebooks/(?!student/)\d\d_\w+\.ipynb", text), f"{student.name} links to a solution notebook"
+    cells, _ = code_cells(student)
+    code = "\n".join(cells)
+    assert "# BEGIN SOLUTION" not in code and "hidden: true" not in code and "BEGIN TEST CONFIG" not in code, \
+        f"{student.name} contains a solution passage or a hidden test"
+    solution_only, inside = [], False
+    for line in "\n".join(code_cells(path)[0]).splitlines():
+        if line.strip() in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            inside = line.strip() == "# BEGIN SOLUTION"
+        elif inside and len(line.strip()) > 12 and not line.strip().startswith("#"):
+            solution_only.append(line.strip())
+    assert solution_only and not [line for line in solution_only if line in code], f"{student.name} contains lines of the solution"

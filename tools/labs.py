@@ -10,11 +10,21 @@ Checks, each failing the build: no line of a solution passage survives in the st
 test's name appears in the student's files, and the student notebook never calls otter's ``grader`` (otter is
 not a student dependency: questions set ``check_cell: false``). With ``--grade``: otter grades the solution notebook (every
 question must score 100%) and the untouched student notebook (every question must score less), both executed
-at the active profile (``make labs`` uses ``smoke``). The summary goes to ``--results`` (``results/labs.json``).
+at the active profile (``make labs`` uses ``smoke``). ``--grade questions`` grades the same way a notebook cut
+down to its imports and its questions (built by ``otter assign`` like the whole one): the hidden tests build their
+own inputs, so this proves otter's whole path (assign, the test files, ``otter run``) in seconds instead of a
+training run per lab (CI's ``make labs-check``; ``make labs`` grades whole notebooks). The summary goes to
+``--results`` (``results/labs.json``).
+
+Student versions: ``--students notebooks/student`` writes each built student notebook there, its Open-in-Colab
+badge pointing at that copy (never at the solution notebook), so an instructor hands out links into the
+repository. ``--check-students notebooks/student`` fails when the committed student versions differ from a fresh
+build (a solution changed and nobody rebuilt them).
 
 otter is an instructor extra (``pip install -e ".[labs]"``), never a student dependency; this script is the
 thin layer that runs it over the course. Usage: ``python tools/labs.py --dist dist [--grade] [--results F]
-[--notebooks 02 05]`` (``--notebooks``: only the labs whose names start with these; ``make labs NOTEBOOKS="02"``).
+[--notebooks 02 05] [--students DIR | --check-students DIR]`` (``--notebooks``: only the labs whose names start with
+these; ``make labs NOTEBOOKS="02"``).
 """
 
 from __future__ import annotations
@@ -30,6 +40,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from notebook_setup import BADGE_RE, badge, repository  # noqa: E402  (tools/ is not a package)
+
 CONFIG_MARK = "# ASSIGNMENT CONFIG"
 HIDDEN_TEST_RE = re.compile(r"@test_case\([^)]*hidden=True[^)]*\)\s*\ndef (\w+)")
 
@@ -83,6 +96,60 @@ def solution_lines(notebook: Path) -> list[str]:
     return lines
 
 
+def question_notebook(notebook: Path, out: Path) -> Path:
+    """``notebook`` cut down to what grading needs: its assignment config, one cell with its top-level imports
+    (as the student's kernel has them), and every question's cells (solution and hidden tests). Written to
+    ``out/<same name>``; otter assigns it like the whole notebook."""
+    import ast
+
+    nb = json.loads(notebook.read_text())
+    cells, imports, inside = [], [], False
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "raw" and src.lstrip().startswith(CONFIG_MARK):
+            cells.append(cell)
+        elif cell["cell_type"] == "raw" and src.lstrip().startswith("# BEGIN QUESTION"):
+            inside = True
+            cells.append(cell)
+        elif cell["cell_type"] == "raw" and src.strip() == "# END QUESTION":
+            inside = False
+            cells.append(cell)
+        elif inside:
+            cells.append(cell)
+        elif cell["cell_type"] == "code":
+            imports += [ast.unparse(node) for node in ast.parse(src).body if isinstance(node, (ast.Import, ast.ImportFrom))
+                        and not (isinstance(node, ast.ImportFrom) and node.module == "IPython.display")]
+    head = 1 if cells and cells[0]["cell_type"] == "raw" else 0
+    cells.insert(head, {"cell_type": "code", "execution_count": None, "id": "grading-imports", "metadata": {}, "outputs": [],
+                        "source": "\n".join(["import kit", *dict.fromkeys(imports)])})
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / notebook.name
+    path.write_text(json.dumps({**nb, "cells": cells}, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def student_version(built: Path) -> str:
+    """The built student notebook as it is handed out: outputs cleared, its badge opening this very copy."""
+    import hashlib
+
+    nb = json.loads(built.read_text())
+    repo, ref = repository()
+    for i, cell in enumerate(nb["cells"]):
+        # otter gives the cells it adds random ids: ids from the position and text keep a rebuild identical
+        cell["id"] = hashlib.sha1(f"{i} {cell['cell_type']} {''.join(cell['source'])}".encode()).hexdigest()[:8]
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        elif cell["cell_type"] == "markdown":
+            text = BADGE_RE.sub(lambda m: badge(m.group(2), repo, ref, student=True), "".join(cell["source"]))
+            cell["source"] = text.splitlines(keepends=True)
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def links_to_solutions(text: str) -> list[str]:
+    """Links in a student notebook to a course notebook outside notebooks/student/ (a solution notebook)."""
+    return sorted({m.group(0) for m in re.finditer(r"notebooks/(?!student/)\d\d_\w+\.ipynb", text)})
+
+
 def build(notebook: Path, dist: Path) -> dict:
     """``otter assign`` one notebook into dist/student/<name> and dist/autograder/<name>; check the student side."""
     name = notebook.stem
@@ -125,7 +192,13 @@ def grade(notebook: Path, autograder_zip: Path, work: Path) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dist", type=Path, default=ROOT / "dist")
-    ap.add_argument("--grade", action="store_true", help="grade the solution and the untouched student notebooks")
+    ap.add_argument("--grade", nargs="?", const="full", choices=["full", "questions"],
+                    help="grade the solution and the untouched student notebooks: whole (full, the default) or cut down to "
+                         "their imports and questions (questions: seconds per lab, what CI runs)")
+    sides = ap.add_mutually_exclusive_group()
+    sides.add_argument("--students", type=Path, metavar="DIR", help="write the student versions here (notebooks/student)")
+    sides.add_argument("--check-students", type=Path, metavar="DIR",
+                       help="fail when the student versions committed here differ from a fresh build")
     ap.add_argument("--results", type=Path, help="write the summary here (e.g. results/labs.json)")
     ap.add_argument("--notebooks", nargs="*", default=[], metavar="NN",
                     help='only the labs whose names start with these ("02", "05_sketch"; notebook paths work too); default: all')
@@ -147,11 +220,28 @@ def main(argv=None) -> int:
             problems.append(f"{nb.stem}: hidden tests visible to students: {info['leaked']}")
         if info.pop("needs_otter"):
             problems.append(f"{nb.stem}: the student notebook calls otter's grader (set check_cell: false in every question)")
+        handed_out = student_version(args.dist / "student" / nb.stem / nb.name)
+        if links_to_solutions(handed_out):
+            problems.append(f"{nb.stem}: the student version links to solution notebooks: {links_to_solutions(handed_out)}")
+        if args.students:
+            args.students.mkdir(parents=True, exist_ok=True)
+            (args.students / nb.name).write_text(handed_out)
+        if args.check_students:
+            committed = args.check_students / nb.name
+            if not committed.exists() or committed.read_text() != handed_out:
+                problems.append(f"{nb.stem}: {committed} is {'missing' if not committed.exists() else 'out of date'}: "
+                                f"rebuild the student versions with `make labs NOTEBOOKS=\"{nb.stem[:2]}\"` and commit them")
         if args.grade:
-            zips = sorted((args.dist / "autograder" / nb.stem).glob("*-autograder_*.zip"))
             with tempfile.TemporaryDirectory() as tmp:
-                info["solution_scores"] = grade(args.dist / "autograder" / nb.stem / nb.name, zips[-1], Path(tmp) / "solution")
-                info["student_scores"] = grade(args.dist / "student" / nb.stem / nb.name, zips[-1], Path(tmp) / "student")
+                if args.grade == "questions":
+                    graded = args.dist / "questions"
+                    build(question_notebook(nb, Path(tmp) / "cut"), graded)
+                else:
+                    graded = args.dist
+                zips = sorted((graded / "autograder" / nb.stem).glob("*-autograder_*.zip"))
+                info["graded"] = "imports and questions only" if args.grade == "questions" else "whole notebook"
+                info["solution_scores"] = grade(graded / "autograder" / nb.stem / nb.name, zips[-1], Path(tmp) / "solution")
+                info["student_scores"] = grade(graded / "student" / nb.stem / nb.name, zips[-1], Path(tmp) / "student")
             for q in info["questions"]:
                 if info["solution_scores"].get(q) != 1.0:
                     problems.append(f"{nb.stem}/{q}: the solution scores {info['solution_scores'].get(q)}, not 100%")

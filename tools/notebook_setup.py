@@ -60,11 +60,12 @@ def setup_cell(notebook: str, repo: str, ref: str) -> str:
     return SETUP_CELL.format(repo=repo, ref=ref, wheel=WHEEL_GLOB, notebook=notebook)
 
 
-def badge(notebook: str, repo: str, ref: str) -> str:
-    """The Markdown Open-in-Colab badge of ``notebook``."""
-    url = f"https://colab.research.google.com/github/{owner_repo(repo)}/blob/{ref}/notebooks/{notebook}.ipynb"
+def badge(notebook: str, repo: str, ref: str, student: bool = False) -> str:
+    """The Markdown Open-in-Colab badge of ``notebook``, or of its student version (notebooks/student/)."""
+    folder = "notebooks/student" if student else "notebooks"
+    url = f"https://colab.research.google.com/github/{owner_repo(repo)}/blob/{ref}/{folder}/{notebook}.ipynb"
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
-                      r"\(https://colab\.research\.google\.com/github/[^)]*/notebooks/(\d\d_[\w]+)\.ipynb\)")
+                      r"\(https://colab\.research\.google\.com/github/[^)]*/notebooks/(student/)?(\d\d_[\w]+)\.ipynb\)")

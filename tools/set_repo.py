@@ -1,6 +1,6 @@
 """Point the course at a repository and ref: ``python tools/set_repo.py URL [REF]`` (``make set-repo URL=...
-REF=...``) writes them into pyproject.toml, then rewrites every notebook's setup cell and Colab badge and the
-README's badges from it. Run it after forking the course, or to pin a release tag for a graded lab."""
+REF=...``) writes them into pyproject.toml, then rewrites every notebook's setup cell and Colab badge (the student versions'
+too) and the README's badges from it. Run it after forking the course, or to pin a release tag for a graded lab."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def write_pyproject(url: str, ref: str) -> None:
 def rewrite(url: str, ref: str) -> list[str]:
     """Rewrite the notebooks and the README from (url, ref); returns the files changed."""
     changed = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in [*sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), *sorted((ROOT / "notebooks" / "student").glob("[0-9][0-9]_*.ipynb"))]:
         nb = json.loads(path.read_text())
         name = path.stem
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -35,7 +35,7 @@ def rewrite(url: str, ref: str) -> list[str]:
         for cell in nb["cells"]:
             if cell["cell_type"] == "markdown":
                 src = "".join(cell["source"])
-                new = BADGE_RE.sub(lambda m: badge(m.group(1), url, ref), src)
+                new = BADGE_RE.sub(lambda m: badge(m.group(2), url, ref, student=bool(m.group(1))), src)
                 cell["source"] = new.splitlines(keepends=True)
         text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         if text != path.read_text():
@@ -43,7 +43,7 @@ def rewrite(url: str, ref: str) -> list[str]:
             changed.append(str(path.relative_to(ROOT)))
     readme = ROOT / "README.md"
     text = readme.read_text()
-    new = BADGE_RE.sub(lambda m: badge(m.group(1), url, ref), text)
+    new = BADGE_RE.sub(lambda m: badge(m.group(2), url, ref, student=bool(m.group(1))), text)
     if new != text:
         readme.write_text(new)
         changed.append("README.md")
