@@ -39,6 +39,7 @@ from kit.checks import check_positive_int
 STATE = "state.json"
 VARIABLES = "variables.npz"
 FORMAT = 1
+MAX_STATE_BYTES = 64 * 2**20  # a state (history, epoch, recipe) is kilobytes; a bigger file is not one of ours
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 _RUN_DIR = re.compile(r"^run-([0-9a-f]{10})$")
 
@@ -289,17 +290,30 @@ class Checkpoints:
         folder = self.folder(epochs[-1] if epoch is None else epoch)
         older = [e for e in epochs if e < (epochs[-1] if epoch is None else epoch)]
         hint = (f"delete {folder} to resume from epoch {older[-1]}" if older else f"delete {self.run}") + ", or the whole folder to start afresh"
+        want = epochs[-1] if epoch is None else epoch
         try:
+            if (folder / STATE).stat().st_size > MAX_STATE_BYTES:  # never parse an unbounded file
+                raise ValueError(f"{(folder / STATE).stat().st_size} bytes, more than the {MAX_STATE_BYTES} a state holds")
             state = json.loads((folder / STATE).read_text())
-            if state.get("format") != FORMAT or not isinstance(state.get("epoch"), int):
-                raise ValueError(f"unknown checkpoint format {state.get('format')!r}")
+            if not isinstance(state, dict) or state.get("format") != FORMAT or not isinstance(state.get("epoch"), int):
+                raise ValueError(f"unknown checkpoint format {state.get('format') if isinstance(state, dict) else type(state).__name__!r}")
         except (OSError, ValueError) as err:
             raise CheckpointError(f"checkpoint {folder} is damaged: its {STATE} cannot be read ({type(err).__name__}: {err}); {hint}") from None
+        # An edited or moved state: the folder names the epoch and the recipe's hash; the file must agree with both.
+        if state["epoch"] != want:
+            raise CheckpointError(f"checkpoint {folder} is damaged: its {STATE} says epoch {state['epoch']}, its folder epoch {want}; {hint}")
+        if _plain(state.get("recipe")) != self.recipe:
+            diff = describe_difference(state.get("recipe") if isinstance(state.get("recipe"), dict) else {}, self.recipe)
+            raise CheckpointError(f"checkpoint {folder} is damaged: the recipe in its {STATE} is not the one its folder was made for "
+                                  f"({'; '.join(diff[:3])}); {hint}")
         try:
             with np.load(folder / VARIABLES, allow_pickle=False) as npz:  # never unpickle a checkpoint
                 variables = {k: npz[k] for k in npz.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise CheckpointError(f"checkpoint {folder} is damaged: its {VARIABLES} cannot be read ({type(err).__name__}: {err}); {hint}") from None
+        odd = [k for k, a in variables.items() if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool)]
+        if odd:
+            raise CheckpointError(f"checkpoint {folder} is damaged: {VARIABLES} holds non-numeric arrays {odd[:3]}; {hint}")
         return state, variables
 
 

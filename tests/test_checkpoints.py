@@ -55,6 +55,13 @@ def test_a_checkpoint_is_one_folder_renamed_into_place_and_two_are_kept(tmp_path
     (lambda f: (f / "state.json").write_text('{"epoch": 2'), "state.json cannot be read"),
     (lambda f: (f / "variables.npz").write_bytes(b"PK\x03\x04broken"), "variables.npz cannot be read"),
     (lambda f: (f / "variables.npz").unlink(), "variables.npz cannot be read"),
+    (lambda f: (f / "state.json").write_text("[1, 2]"), "state.json cannot be read"),
+    # edited by hand: another epoch, another recipe than the folder it lies in was made for
+    (lambda f: (f / "state.json").write_text(json.dumps({**json.loads((f / "state.json").read_text()), "epoch": 7})),
+     "says epoch 7, its folder epoch 2"),
+    (lambda f: (f / "state.json").write_text(json.dumps({**json.loads((f / "state.json").read_text()), "recipe": {"model": "y"}})),
+     "recipe in its state.json is not the one"),
+    (lambda f: np.savez(f / "variables.npz", **{"model/0000": np.array(["1", "2"])}), "non-numeric arrays"),
 ])
 def test_a_damaged_checkpoint_gives_an_error_naming_its_folder(tmp_path, damage, match):
     ck = Checkpoints(tmp_path, {"model": "x"})
