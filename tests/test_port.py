@@ -279,6 +279,30 @@ def test_converted_weights_round_trip_and_a_damaged_h5_is_refused(tmp_path):
         port.load_converted(out)
 
 
+@pytest.mark.parametrize("config_text, match", [
+    ("[4, 1, 4]", "expected a JSON object"),
+    ('{"num_feat": 4, "num_block": 1, "num_grow_ch": 4, "layers": 3}', r"unknown keys \['layers'\]"),
+    ('{"num_feat": 4, "num_block": 1000000, "num_grow_ch": 4}', r"num_block must be an integer in \[1, 64\], found 1000000"),
+    ('{"num_feat": "4", "num_block": 1, "num_grow_ch": 4}', "num_feat must be an integer"),
+    ("{not json", "is not JSON"),
+])
+def test_a_tampered_converted_config_is_refused_before_any_model_is_built(tmp_path, config_text, match, monkeypatch):
+    out = port.convert_checkpoint(write_state_dict(tmp_path / "tiny.pth", tiny_state_dict()))
+    out.with_name("tiny.json").write_text(config_text)
+    built = []
+    monkeypatch.setattr(port, "rrdbnet", lambda **kw: built.append(kw))
+    with pytest.raises(port.CheckpointError, match=match):
+        port.load_converted(out)
+    assert not built
+
+
+def test_a_truncated_weights_file_is_refused_naming_it(tmp_path):
+    out = port.convert_checkpoint(write_state_dict(tmp_path / "tiny.pth", tiny_state_dict()))
+    out.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    with pytest.raises(port.CheckpointError, match=r"tiny.weights.h5 cannot be loaded into the RRDBNet that tiny.json describes"):
+        port.load_converted(out)
+
+
 def test_architecture_shapes_match_real_esrgan_x4plus():
     config = {"num_feat": 64, "num_block": 23, "num_grow_ch": 32, "in_channels": 3, "out_channels": 3}
     assert sum(int(np.prod(s)) for s in port.expected_shapes(config).values()) == 16_697_987

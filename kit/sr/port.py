@@ -190,6 +190,31 @@ def _config_path(weights_path: Path) -> Path:
     return weights_path.with_name(weights_path.name[: -len(".weights.h5")] + ".json")
 
 
+CONFIG_KEYS = {"num_feat": 512, "num_block": 64, "num_grow_ch": 256, "in_channels": 4, "out_channels": 4}  # key: largest value
+
+
+def read_converted_config(path) -> dict:
+    """The architecture :func:`convert_checkpoint` wrote beside the weights, validated against its schema: a JSON
+    object of :func:`rrdbnet`'s integer arguments, each within bounds (a foreign file is never trusted: an edited
+    ``num_block`` of 10**6 would otherwise build a model for hours). Raises :class:`CheckpointError` naming the file."""
+    path = Path(path)
+    if path.stat().st_size > 4096:
+        raise CheckpointError(f"{path}: {path.stat().st_size} bytes, more than an RRDBNet config holds (a few dozen)")
+    try:
+        config = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path} is not JSON ({err})") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: expected a JSON object of rrdbnet arguments {sorted(CONFIG_KEYS)}, found a {type(config).__name__}")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise CheckpointError(f"{path}: unknown keys {unknown}; expected some of {sorted(CONFIG_KEYS)}")
+    for key, value in config.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= CONFIG_KEYS[key]:
+            raise CheckpointError(f"{path}: {key} must be an integer in [1, {CONFIG_KEYS[key]}], found {value!r}")
+    return config
+
+
 def load_converted(weights_path):
     """The Keras :func:`rrdbnet` saved by :func:`convert_checkpoint` (no PyTorch needed). Weights holding NaN or
     infinite values raise :class:`CheckpointError` naming the file and the variables, instead of a model that
@@ -198,8 +223,12 @@ def load_converted(weights_path):
     cfg_path = _config_path(weights_path)
     if not weights_path.is_file() or not cfg_path.is_file():
         raise FileNotFoundError(f"need both {weights_path} and {cfg_path} (written by convert_checkpoint)")
-    model = rrdbnet(**json.loads(cfg_path.read_text()))
-    model.load_weights(weights_path)
+    model = rrdbnet(**read_converted_config(cfg_path))
+    try:
+        model.load_weights(weights_path)
+    except Exception as err:  # a truncated or foreign .h5 surfaces as h5py's or Keras' own error: name the file instead
+        raise CheckpointError(f"{weights_path} cannot be loaded into the RRDBNet that {cfg_path.name} describes "
+                              f"({type(err).__name__}: {str(err)[:300]}); convert the checkpoint again with convert_checkpoint") from None
     try:  # the .h5 is read by Keras itself, so its values are checked once loaded, before the model is returned
         check_finite_weights({v.path: np.asarray(v) for v in model.weights})
     except CheckpointError as err:
