@@ -369,3 +369,10 @@ def test_detailed_picks_the_most_detailed_different_crops(rng):
     assert list(sr.detailed(refs, 5)) == [1, 2, 0]  # only 3 different crops
     with pytest.raises(ValueError, match="n"):
         sr.detailed(refs, 0)
+
+
+def test_every_enhancer_takes_rgb_only_bicubic_included():
+    """A folder of grayscale photos (N, H, W, 1) is refused by the bicubic stand-in too, as the RRDBNets refuse it."""
+    with pytest.raises(ValueError, match=r"images must have 3 channel\(s\) \(NHWC\), got shape \(2, 8, 8, 1\)"):
+        sr.Enhancer("bicubic", "bicubic")(np.zeros((2, 8, 8, 1), np.float32))
+    assert sr.Enhancer("bicubic", "bicubic")(np.zeros((2, 8, 8, 3), np.float32)).shape == (2, 32, 32, 3)

@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kit.checks import check_images
 from kit.paths import artifact_dir
 from kit.sr.data import DegradedSet, EnhancedSet, bicubic
 from kit.sr.port import convert_checkpoint, load_converted
@@ -41,6 +42,9 @@ class Enhancer:
 
     def __call__(self, images) -> np.ndarray:
         """float32 (N, H, W, 3) in [0, 1] -> (N, 4H, 4W, 3) in [0, 1]."""
+        # Every kind takes RGB only: bicubic alone could upscale grayscale, and the notebook would then compare
+        # it with RRDBNets that cannot (a kind-dependent contract is a trap).
+        images = check_images(images, channels=(3,))
         if self.model is None:
             return bicubic(images)
         return enhance(self.model, images, tile=self.tile)
