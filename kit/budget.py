@@ -204,7 +204,10 @@ def _game2d_phases(P: Profile) -> list[Phase]:
     g = P.game2d
     out = []
     for name, loss, steps in (("plain GAN on the ring, every seed", "bce", g.steps * len(g.seeds)),
-                              ("WGAN-GP on the ring, every seed", "wgan-gp", g.steps * len(g.seeds)), ("WGAN-GP on the 5x5 grid", "wgan-gp", g.grid_steps)):
+                              ("WGAN-GP on the ring, every seed", "wgan-gp", g.steps * len(g.seeds)), ("WGAN-GP on the 5x5 grid", "wgan-gp", g.grid_steps),
+                              # D alone against a fixed generator: counted as GAN steps of n_critic D steps each (plus
+                              # one G step each: a slight overestimate of a small phase)
+                              ("discriminator alone (best response)", "bce", -(-g.best_response_steps // g.n_critic))):
         gan = gans.GAN(game2d.mlp_generator(g.latent_dim, g.width, g.depth), game2d.mlp_discriminator(g.width, g.depth),
                        loss=gans.get_loss(loss, n_critic=g.n_critic))
         out.append(_gan_phase(f"train the {name}", gan, g.batch_size, steps * g.batch_size, 1, False))

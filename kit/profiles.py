@@ -118,6 +118,7 @@ class Game2DProfile(_Checked):
     surface_resolution: int  # side of the grid D's heat map is drawn on
     kde_bandwidth: float  # bandwidth of the kernel density estimate of G's samples, in data units
     min_mode_share: float  # a mode is covered when this share of the samples lies within 3 sigma of it
+    best_response_steps: int  # D steps alone against a fixed, known generator (Proposition 1 checked numerically)
 
     def __post_init__(self):
         super().__post_init__()

@@ -6,16 +6,18 @@ course's :class:`kit.gans.GAN` (:mod:`~kit.game2d.training`), and the figures (:
 from kit.game2d.data import Mixture, grid, mode_coverage, ring
 from kit.game2d.theory import (LOG4, DensityGrid, compare_with_optimal, densities, js_divergence, js_floor, kde_on_grid, optimal_discriminator,
                                value_function)
-from kit.game2d.training import LOSSES, Run, Snapshot, coverage_table, density_grid, mlp_discriminator, mlp_generator, train, versus_optimal
-from kit.game2d.viz import plot_frames, plot_game, plot_optimal, plot_samples, plot_targets, write_frames
+from kit.game2d.training import LOSSES, BestResponse, Run, Snapshot, best_response, coverage_table, density_grid, mlp_discriminator, mlp_generator, train, versus_optimal
+from kit.game2d.viz import plot_best_response, plot_frames, plot_game, plot_optimal, plot_samples, plot_targets, write_frames
 
 __all__ = [
     "LOG4",
     "LOSSES",
+    "BestResponse",
     "DensityGrid",
     "Mixture",
     "Run",
     "Snapshot",
+    "best_response",
     "compare_with_optimal",
     "coverage_table",
     "densities",
@@ -28,6 +30,7 @@ __all__ = [
     "mlp_generator",
     "mode_coverage",
     "optimal_discriminator",
+    "plot_best_response",
     "plot_frames",
     "plot_game",
     "plot_optimal",

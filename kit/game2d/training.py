@@ -183,6 +183,73 @@ def train(mixture: Mixture, settings, *, loss: str, seed: int, steps: int | None
     return run
 
 
+@dataclass
+class BestResponse:
+    """A discriminator trained alone against a generator whose density is known exactly (a :class:`Mixture`), so
+    that D* is exact, not estimated: ``steps`` (S,) D steps at each reading, ``mean_abs_error`` (S,) E|D - D*| over
+    points drawn from (p_data + p_g) / 2 (where D is trained; elsewhere D* does not matter), ``constant_half_error``
+    the same for a D that says 1/2, ``d_star`` and ``d`` (R, R) on the surface grid at the end, and the grid's extent."""
+
+    steps: np.ndarray
+    mean_abs_error: np.ndarray
+    constant_half_error: float
+    d_star: np.ndarray
+    d: np.ndarray
+    extent: float
+
+
+def best_response(mixture: Mixture, generator: Mixture, settings, *, steps: int, readings: int = 10, seed: int = 0,
+                  optimal=optimal_discriminator) -> BestResponse:
+    """Proposition 1 of Goodfellow et al. (2014), checked numerically: for a *fixed* generator, training D on
+    V(D, G) drives it to D* = p_data / (p_data + p_g).
+
+    The "generator" is a known mixture (e.g. a collapsed one covering some of the modes, a little too wide), so D*
+    is exact. D is a fresh :func:`mlp_discriminator` of the profile's size, trained with the non-saturating BCE
+    loss on fresh points from both every step (Adam at the profile's learning rate, betas (0.5, 0.9)).
+
+    Args:
+        mixture: the data, ``generator``: the fixed generator's distribution (both :class:`Mixture`).
+        settings: the profile's ``P.game2d``; steps: D steps in all; readings: error readings along the way.
+        optimal: the formula D*(p_data, p_g) (yours, or :func:`optimal_discriminator`).
+    """
+    for m, name in ((mixture, "mixture"), (generator, "generator")):
+        if not isinstance(m, Mixture):
+            raise TypeError(f"{name} must be a kit.game2d.Mixture, got {type(m).__name__}")
+    steps, readings = check_positive_int(steps, "steps"), check_positive_int(readings, "readings")
+    s = settings
+    keras.utils.set_random_seed(int(seed))
+    d = mlp_discriminator(s.width, s.depth, name="best_response")
+    optimizer = keras.optimizers.Adam(s.learning_rate, beta_1=0.5, beta_2=0.9)
+    noise = tf.random.Generator.from_seed(int(seed) + 1)
+
+    @tf.function
+    def advance(n):
+        for _ in tf.range(n):
+            real, fake = mixture.sample_tf(s.batch_size, noise), generator.sample_tf(s.batch_size, noise)
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.nn.softplus(-d(real, training=True))) + tf.reduce_mean(tf.nn.softplus(d(fake, training=True)))
+            optimizer.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
+
+    n = s.eval_samples
+    points = np.concatenate([mixture.sample(n, seed=30_000 + seed), generator.sample(n, seed=40_000 + seed)])
+    d_star = np.asarray(optimal(mixture.density(points), generator.density(points)), np.float64)
+
+    def error():
+        p = 1.0 / (1.0 + np.exp(-np.asarray(d(points.astype(np.float32), training=False), np.float64).ravel()))
+        return float(np.mean(np.abs(p - d_star)))
+
+    marks = np.linspace(0, steps, min(readings, steps) + 1).round().astype(int)
+    errors = [error()]
+    for a, b in zip(marks[:-1], marks[1:]):
+        advance(tf.constant(int(b - a)))
+        errors.append(error())
+    surface = DensityGrid(mixture.extent, s.surface_resolution)
+    star = np.asarray(optimal(mixture.density(surface.points), generator.density(surface.points)), np.float64)
+    probs = 1.0 / (1.0 + np.exp(-np.asarray(d(surface.points.astype(np.float32), training=False), np.float64).ravel()))
+    r = s.surface_resolution
+    return BestResponse(marks, np.array(errors), float(np.mean(np.abs(0.5 - d_star))), star.reshape(r, r), probs.reshape(r, r), mixture.extent)
+
+
 def versus_optimal(run: Run, *, optimal=optimal_discriminator, floor: float = 0.01) -> dict:
     """The trained D of a BCE ``run`` against D* for the generator it was trained against (G itself, not its
     weight average), on the run's density grid: :func:`~kit.game2d.theory.compare_with_optimal`, with your
@@ -206,4 +273,4 @@ def coverage_table(runs: dict) -> dict:
     return out
 
 
-__all__ = ["LOSSES", "Run", "Snapshot", "coverage_table", "density_grid", "mlp_discriminator", "mlp_generator", "train", "versus_optimal"]
+__all__ = ["LOSSES", "BestResponse", "Run", "Snapshot", "best_response", "coverage_table", "density_grid", "mlp_discriminator", "mlp_generator", "train", "versus_optimal"]

@@ -14,7 +14,7 @@ import numpy as np
 from kit.checks import check_positive_int
 from kit.game2d.data import Mixture
 from kit.game2d.theory import LOG4
-from kit.game2d.training import Run, Snapshot
+from kit.game2d.training import BestResponse, Run, Snapshot
 from kit.viz import PALETTE, finish
 
 DATA_COLOUR, FAKE_COLOUR = "#555555", "#ff7f0e"
@@ -116,6 +116,27 @@ def plot_optimal(comparison: dict, mixture: Mixture, *, name: str = "optimal_dis
         ax.set_title(label, fontsize=10)
         _window(ax, mixture)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    return finish(fig, name, show, tight=True)
+
+
+def plot_best_response(result: BestResponse, mixture: Mixture, *, name: str = "best_response", show: bool = True):
+    """D* (exact, for the fixed generator), the D trained alone against it, and E|D - D*| over D's steps beside
+    a constant 1/2's error (:func:`kit.game2d.best_response`)."""
+    if not isinstance(result, BestResponse):
+        raise TypeError(f"result must be the kit.game2d.BestResponse of best_response, got {type(result).__name__}")
+    e = result.extent
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.0))
+    for ax, (label, values) in zip(axes[:2], (("D*(x), exact for the fixed G", result.d_star), (f"D after {result.steps[-1]} steps alone", result.d))):
+        im = ax.imshow(values, origin="lower", extent=(-e, e, -e, e), cmap="RdBu_r", vmin=0.0, vmax=1.0)
+        ax.set_title(label, fontsize=10)
+        _window(ax, mixture)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    ax = axes[2]
+    ax.plot(result.steps, result.mean_abs_error, marker="o", ms=3, color=PALETTE[0], label="trained D")
+    ax.axhline(result.constant_half_error, color="grey", ls=":", label="a D that says 1/2 everywhere")
+    ax.set(xlabel="discriminator steps (G fixed)", ylabel="E |D - D*| over real and generated points", ylim=(0, None),
+           title="D approaches D*")
+    ax.legend()
     return finish(fig, name, show, tight=True)
 
 
