@@ -183,6 +183,10 @@ class ESRGANProfile(_Checked):
     max_crops: int | None  # photo crops used in all, before the 80/10/10 split (None: every crop)
     draws: int  # independent degradations of every crop per level
     download_weights: bool  # download official weights (Real-ESRGAN, VGG19, LPIPS) where possible (Colab)
+    # Use Real-ESRGAN's RRDBNet (16.7M parameters) where its weights are available. Off at cpu: over every crop of
+    # the notebook it would take about an hour on 2 cores (an estimate, never measured here); the stand-in
+    # trained in the notebook takes its place and says so in its label.
+    official_rrdbnet: bool
     tile: int | None  # tiled RRDBNet inference tile size in input pixels (None: whole images)
     standin_epochs: int  # epochs of the light RRDBNet stand-in when the official weights are missing (0: bicubic)
     standin_feat: int

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+import kit
 from kit.sr import degrade as dg
 from kit import sr as esrgan
 from kit import sr
@@ -376,3 +377,16 @@ def test_every_enhancer_takes_rgb_only_bicubic_included():
     with pytest.raises(ValueError, match=r"images must have 3 channel\(s\) \(NHWC\), got shape \(2, 8, 8, 1\)"):
         sr.Enhancer("bicubic", "bicubic")(np.zeros((2, 8, 8, 1), np.float32))
     assert sr.Enhancer("bicubic", "bicubic")(np.zeros((2, 8, 8, 3), np.float32)).shape == (2, 32, 32, 3)
+
+
+def test_the_cpu_profile_never_runs_the_official_rrdbnet(tmp_path, monkeypatch):
+    """At cpu the full RRDBNet over every crop would take about an hour on 2 cores: even with its weights at hand,
+    choose_baseline does not look for them, and takes the stand-in."""
+    import importlib
+
+    enh = importlib.import_module("kit.sr.enhance")  # the module (kit.sr.enhance the name is a function)
+    looked = []
+    monkeypatch.setattr(enh, "official_weights", lambda **kw: looked.append(kw) or tmp_path / "x.weights.h5")
+    P = kit.profile("cpu").replace(esrgan=kit.profile("cpu").esrgan.replace(standin_epochs=0))
+    assert not P.esrgan.official_rrdbnet and kit.profile("t4").esrgan.official_rrdbnet
+    assert esrgan.choose_baseline(P, checkpoint_dir=tmp_path).kind == "bicubic" and not looked

@@ -1,5 +1,6 @@
 """The baseline 4x enhancers of notebook 07, best first (:func:`choose_baseline`): the official
-``RealESRGAN_x4plus`` weights (downloaded on Colab, converted once by :mod:`kit.sr.port`); without them, a
+``RealESRGAN_x4plus`` weights (downloaded on Colab, converted once by :mod:`kit.sr.port`; only where the profile's
+``official_rrdbnet`` allows it, never at ``cpu``); without them, a
 light RRDBNet trained here on the training crops with an L1 loss (PSNR-oriented, not Real-ESRGAN's GAN
 training); at the smoke profile, bicubic upscaling. The returned :class:`Enhancer` says which one it is."""
 
@@ -91,7 +92,7 @@ def choose_baseline(
     """The best available 4x enhancer for ``profile`` (a :class:`kit.profiles.Profile`), see the module
     docstring. ``train``/``val`` (their ``raw`` -> ``hr`` pairs) are needed only to train the stand-in."""
     e = profile.esrgan
-    path = official_weights(download=e.download_weights)
+    path = official_weights(download=e.download_weights) if e.official_rrdbnet else None
     if path is not None:
         return Enhancer("official", "Real-ESRGAN x4plus (official weights, ported to Keras)", load_converted(path), tile=e.tile)
     if e.standin_epochs > 0:
