@@ -146,7 +146,10 @@ def test_dependency_ranges_accept_colab():
 
 def test_readme_and_ci_commands():
     assert "make run" in README and "make test" in README
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "\nmake ci\n" in ci, ".ci/run runs make ci"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"(?m)^ci: test test-colab$", makefile), "make ci is make test plus Colab's stack"
 
 
 LABS = [p for p in NOTEBOOKS if '"# ASSIGNMENT CONFIG' in p.read_text()]
