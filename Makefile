@@ -71,7 +71,7 @@ ci: test test-colab
 test-main: $(STAMP) $(TORCH_STAMP) data
 	rm -rf $(TMP) && mkdir -p $(TMP)
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/checkpoints KIT_LOGS=$(TMP)/logs KIT_RUN_ROOT=$(TMP)/runs \
-	  KIT_GAMING_RESULTS=$(TMP)/results/gaming.json $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider
+	  KIT_GAMING_RESULTS=$(TMP)/results/gaming.json $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider --durations=30
 
 # The benchmarks at the smoke profile into $(TMP)/results (never results/): every topic's results file from the
 # notebooks test-main just executed, each thin benchmark script, then the README's tables rendered from them into a
