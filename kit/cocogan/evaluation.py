@@ -18,6 +18,8 @@ from collections import Counter
 import numpy as np
 
 from kit.checks import as_array, check_positive_int
+from kit.metrics import diversity_ratio as metrics_diversity_ratio
+from kit.metrics import within_class_diversity
 
 DIVERSITY_POOL = 4  # block-average 4x4 pixels before measuring distances (64x64 photographs -> 16x16)
 
@@ -89,29 +91,26 @@ def _pooled(images, pool: int) -> np.ndarray:
 
 def mean_pairwise_distance(images, *, pool: int = DIVERSITY_POOL) -> float:
     """Mean Euclidean distance between all pairs of different images (N >= 2), each block-averaged over
-    ``pool`` x ``pool`` pixels first (pixel space, coarse enough that a one-pixel shift counts for little)."""
+    ``pool`` x ``pool`` pixels first (pixel space, coarse enough that a one-pixel shift counts for little): the
+    within-class diversity of :mod:`kit.metrics.diversity` with every image in one class."""
     f = _pooled(images, pool)
-    n = len(f)
-    if n < 2:
+    if len(f) < 2:
         raise ValueError("a pairwise distance needs at least 2 images")
-    sq = np.sum(f * f, axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * f @ f.T, 0.0)
-    iu = np.triu_indices(n, k=1)
-    return float(np.mean(np.sqrt(d2[iu])))
+    return within_class_diversity(f, np.zeros(len(f), np.int64), max_per_class=None)[0]
 
 
 def diversity_ratio(samples, reference, *, pool: int = DIVERSITY_POOL) -> float:
     """:func:`mean_pairwise_distance` of ``samples`` over that of ``reference`` (same image size): about 1 when
     the samples are as varied as the reference, near 0 when they collapse to a few images. Pixel distances
     also count colour: samples that are flat squares of different colours can still score high, so read it
-    with :func:`detail_ratio`."""
+    with :func:`detail_ratio`. (:func:`kit.metrics.diversity_ratio` with one class, on pooled pixels.)"""
     s, r = _images(samples, "samples"), _images(reference, "reference")
     if s.shape[1:] != r.shape[1:]:
         raise ValueError(f"samples and reference must have the same image shape, got {s.shape[1:]} and {r.shape[1:]}")
-    ref = mean_pairwise_distance(r, pool=pool)
-    if ref == 0:
-        raise ValueError("the reference images are all identical: the diversity ratio is undefined")
-    return mean_pairwise_distance(s, pool=pool) / ref
+    if len(s) < 2 or len(r) < 2:
+        raise ValueError("a pairwise distance needs at least 2 images")
+    fs, fr = _pooled(s, pool), _pooled(r, pool)
+    return metrics_diversity_ratio(fs, np.zeros(len(fs), np.int64), fr, np.zeros(len(fr), np.int64), max_per_class=None)
 
 
 def mean_gradient(images) -> float:
