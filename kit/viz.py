@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from kit.checks import as_array
+from kit.checks import as_array, check_positive_int
 
 STYLE = {
     "figure.dpi": 100,
@@ -173,26 +173,31 @@ def _history_dict(h) -> dict:
     return h.history if hasattr(h, "history") else dict(h)
 
 
-def plot_history(histories: dict, *, metrics=("loss", "accuracy"), title: str | None = None, name: str = "history", show: bool = True):
+def plot_history(histories: dict, *, metrics=("loss", "accuracy"), title: str | None = None, name: str = "history", show: bool = True,
+                 steps_per_point: int | None = None):
     """Training curves of one or more runs: one panel per metric, solid = train, dashed = validation.
 
     Args:
         histories: ``{run label: keras History or its .history dict}``.
         metrics: metric names to plot (``val_<name>`` is drawn too when present).
+        steps_per_point: when each history entry covers this many training steps (not an epoch), the x axis
+            counts steps.
     """
     if not histories:
         raise ValueError("histories must hold at least one run")
+    if steps_per_point is not None:
+        steps_per_point = check_positive_int(steps_per_point, "steps_per_point")
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for color, (label, h) in zip(PALETTE * 4, histories.items()):
             h = _history_dict(h)
             if metric not in h:
                 raise ValueError(f"run {label!r} has no metric {metric!r}; it has {sorted(h)}")
-            epochs = np.arange(1, len(h[metric]) + 1)
+            epochs = np.arange(1, len(h[metric]) + 1) * (steps_per_point or 1)
             ax.plot(epochs, h[metric], "-o", color=color, ms=3, label=f"{label}")
             if f"val_{metric}" in h:
                 ax.plot(epochs, h[f"val_{metric}"], "--", color=color, label=f"{label} (val)")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("training step" if steps_per_point else "epoch")
         ax.set_ylabel(metric)
         ax.legend()
     return finish(fig, name, show, title=title, tight=True)
