@@ -124,8 +124,14 @@ def game2d_table(r: dict) -> str:
         ("The plain GAN covered fewer than 8 modes with every seed" if max(plain) < 8 else "The plain GAN covered all 8 modes with at least one seed")
         + (" and WGAN-GP all 8 with every seed" if min(fixed) == 8 else f" and WGAN-GP at least {min(fixed)}")
         + f" (a perfect generator's JS estimate: {s['js_floor']:.3f}). "
-        + (f"Where both densities matter, the trained D differs from the optimal D* = p_data / (p_data + p_g) by {s['optimal_d_mean_abs_error']:.3f} "
-           f"on average (a constant 1/2: {s['optimal_d_constant_half_error']:.3f})."
+        + (f"Trained alone for {s['best_response_steps']:,} steps against a fixed generator of known density (a collapsed ring), D's "
+           f"mean distance to the exact D* = p_data / (p_data + p_g) went from {s['best_response_error_start']:.3f} to "
+           f"{s['best_response_error_end']:.3f} (a constant 1/2: {s['best_response_constant_half_error']:.3f}). "
+           if s.get("best_response_error_end") is not None else "")
+        + (f"The D of the game, where both densities matter, differs from D* (G's density estimated from its samples) by "
+           f"{s['optimal_d_mean_abs_error']:.3f} on average: "
+           f"{'closer than' if s['optimal_d_mean_abs_error'] < s['optimal_d_constant_half_error'] else 'further than'} a constant 1/2 "
+           f"({s['optimal_d_constant_half_error']:.3f}); it is not the best response to the G of the moment."
            if s.get("optimal_d_mean_abs_error") is not None else "G's points overlapped the data nowhere, so D was not compared with D*.")
         + f" On the 5x5 grid WGAN-GP covered {s['grid_modes_covered_fixed']} of {s['grid_modes']} modes "
         f"({pct(s['grid_high_quality_share_fixed'])} high-quality samples) after {s['grid_steps']:,} steps.",
