@@ -57,14 +57,75 @@ def otter() -> str:
     return found
 
 
+def read_cells(path: Path) -> list[dict]:
+    """The cells of a notebook, refusing a file that is not one (truncated, or not JSON) with its name."""
+    try:
+        cells = json.loads(Path(path).read_text())["cells"]
+        if not isinstance(cells, list) or not all(isinstance(c, dict) and "cell_type" in c and "source" in c for c in cells):
+            raise ValueError("its cells are not a list of cells with a type and a source")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SystemExit(f"{path} is not a readable notebook ({type(err).__name__}: {err})") from None
+    return cells
+
+
 def lab_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
     """The notebooks with otter's assignment config, in course order."""
     out = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        if any(c["cell_type"] == "raw" and "".join(c["source"]).lstrip().startswith(CONFIG_MARK) for c in cells):
+        if any(c["cell_type"] == "raw" and "".join(c["source"]).lstrip().startswith(CONFIG_MARK) for c in read_cells(path)):
             out.append(path)
     return out
+
+
+BLOCKS = {"QUESTION": None, "SOLUTION": "QUESTION", "TESTS": "QUESTION", "PROMPT": "QUESTION"}  # block: the block it must be in
+
+
+def source_problems(notebook: Path) -> list[str]:
+    """What is wrong with a lab's markers, before otter sees them (otter's own errors name neither cell nor
+    marker): one assignment config; raw ``# BEGIN X`` / ``# END X`` cells balanced, never nested but for
+    SOLUTION, TESTS and PROMPT directly inside a QUESTION; ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines in a code
+    cell balanced and not nested. Empty when the source is sound."""
+    problems, stack = [], []
+    cells = read_cells(notebook)
+    configs = sum(c["cell_type"] == "raw" and "".join(c["source"]).lstrip().startswith(CONFIG_MARK) for c in cells)
+    if configs != 1:
+        problems.append(f"{configs} assignment config cells (raw '{CONFIG_MARK}'), expected 1")
+    for i, cell in enumerate(cells):
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "raw":
+            m = re.match(r"\s*# (BEGIN|END) (\w+)", text)
+            if not m:
+                continue
+            kind, block = m.groups()
+            if block not in BLOCKS:
+                problems.append(f"cell {i}: unknown marker '# {kind} {block}'")
+            elif kind == "BEGIN":
+                parent = stack[-1] if stack else None
+                if parent != BLOCKS[block]:
+                    where = f"inside {parent}" if parent else "outside any QUESTION"
+                    problems.append(f"cell {i}: '# BEGIN {block}' {where}")
+                stack.append(block)
+            elif not stack or stack[-1] != block:
+                problems.append(f"cell {i}: '# END {block}' closes {'nothing' if not stack else stack[-1]}")
+            else:
+                stack.pop()
+        elif cell["cell_type"] == "code":
+            inside = False
+            for line in text.splitlines():
+                mark = line.strip()
+                if mark == "# BEGIN SOLUTION":
+                    if inside:
+                        problems.append(f"cell {i}: '# BEGIN SOLUTION' inside another solution passage")
+                    inside = True
+                elif mark == "# END SOLUTION":
+                    if not inside:
+                        problems.append(f"cell {i}: '# END SOLUTION' without its '# BEGIN SOLUTION'")
+                    inside = False
+            if inside:
+                problems.append(f"cell {i}: '# BEGIN SOLUTION' never closed in its cell")
+    if stack:
+        problems.append(f"unclosed block(s) at the end of the notebook: {stack}")
+    return problems
 
 
 def select(labs: list[Path], wanted) -> list[Path]:
@@ -79,7 +140,7 @@ def select(labs: list[Path], wanted) -> list[Path]:
 
 
 def code_text(notebook: Path) -> str:
-    return "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code")
+    return "\n".join("".join(c["source"]) for c in read_cells(notebook) if c["cell_type"] == "code")
 
 
 def solution_lines(notebook: Path) -> list[str]:
@@ -211,6 +272,10 @@ def main(argv=None) -> int:
     if args.results and len(labs) < len(lab_notebooks()):
         raise SystemExit("--results summarises every lab: leave out --notebooks to write it")
     per_lab, problems = {}, []
+    broken = {nb.stem: source_problems(nb) for nb in labs}
+    if any(broken.values()):
+        raise SystemExit("lab sources with broken markers (fix them before building):\n"
+                         + "\n".join(f"  {name}: {p}" for name, ps in broken.items() for p in ps))
     for nb in labs:
         t0 = time.perf_counter()
         info = build(nb, args.dist)
