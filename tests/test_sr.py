@@ -3,6 +3,7 @@ weight port and the PyTorch-file reader are tested in test_port.py)."""
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -137,11 +138,15 @@ def test_refiner_is_the_identity_when_its_residual_head_is_zero(photo):
 
 
 def test_refiner_training_improves_psnr_and_keeps_the_best_epoch(photo, tmp_path):
+    # Seeded, and 6 epochs of 16 steps: unseeded at 3 epochs it once gained only +0.33 dB on Colab's stack (the global
+    # RNG left by earlier tests). Seeded, 6 epochs gained +2.45 to +2.95 dB over seeds 0-2 on both stacks (3.11 and
+    # 3.13, measured 2026-12-03): the 0.5 dB asked below is a fifth of the smallest.
+    keras.utils.set_random_seed(0)
     noisy = dg.degrade(photo, dg.LEVELS["moderate"].only("gaussian_noise"), seed=0)
     model = refiner(base_filters=8, depth=2)
     x, y = np.tile(noisy, (16, 1, 1, 1)), np.tile(photo, (16, 1, 1, 1))  # 16 steps of random patches per epoch
     hist = esrgan.fit_restoration(
-        model, x, y, validation_data=(noisy, photo), epochs=3, batch_size=4, patch=32, learning_rate=2e-3,
+        model, x, y, validation_data=(noisy, photo), epochs=6, batch_size=4, patch=32, learning_rate=2e-3,
         loss=esrgan.RestorationLoss(1.0, 1.0), checkpoint=tmp_path / "r.weights.h5", jit_compile=True, verbose=0,
     )
     best = max(hist.history["val_psnr"])
