@@ -287,10 +287,10 @@ class Checkpoints:
         epochs = self.epochs()
         if not epochs:
             raise CheckpointError(f"no checkpoint in {self.run}")
-        folder = self.folder(epochs[-1] if epoch is None else epoch)
-        older = [e for e in epochs if e < (epochs[-1] if epoch is None else epoch)]
-        hint = (f"delete {folder} to resume from epoch {older[-1]}" if older else f"delete {self.run}") + ", or the whole folder to start afresh"
         want = epochs[-1] if epoch is None else epoch
+        folder = self.folder(want)
+        older = [e for e in epochs if e < want]
+        hint = (f"delete {folder} to resume from epoch {older[-1]}" if older else f"delete {self.run}") + ", or the whole folder to start afresh"
         try:
             if (folder / STATE).stat().st_size > MAX_STATE_BYTES:  # never parse an unbounded file
                 raise ValueError(f"{(folder / STATE).stat().st_size} bytes, more than the {MAX_STATE_BYTES} a state holds")

@@ -107,14 +107,19 @@ class Run:
         """D's probability float64 (N,) that each of ``points`` (N, 2) is real: sigmoid of its logit (BCE only)."""
         if self.loss != "bce":
             raise ValueError(f"a {self.loss} critic's scores are not probabilities; use a BCE run")
-        logits = self.gan.discriminator(np.asarray(points, np.float32), training=False)
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64).ravel()))
+        return _probabilities(self.gan.discriminator, points)
 
     def generator_samples(self, n: int | None = None, seed: int = 0) -> np.ndarray:
         """Points (n, 2) of the generator itself (not its weight average): the player D was trained against."""
         n = check_positive_int(n or self.settings.eval_samples, "n")
         z = np.random.default_rng(seed).standard_normal((n, self.gan.latent_dim)).astype(np.float32)
         return np.asarray(self.gan.generator(z, training=False), np.float32)
+
+
+def _probabilities(discriminator, points) -> np.ndarray:
+    """sigmoid(D(points)) as float64 (N,): a BCE discriminator's probability that each point (N, 2) is real."""
+    logits = discriminator(np.asarray(points, np.float32), training=False)
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64).ravel()))
 
 
 def _snapshot(run: Run, step: int, grid: DensityGrid, z: np.ndarray) -> Snapshot:
@@ -235,8 +240,7 @@ def best_response(mixture: Mixture, generator: Mixture, settings, *, steps: int,
     d_star = np.asarray(optimal(mixture.density(points), generator.density(points)), np.float64)
 
     def error():
-        p = 1.0 / (1.0 + np.exp(-np.asarray(d(points.astype(np.float32), training=False), np.float64).ravel()))
-        return float(np.mean(np.abs(p - d_star)))
+        return float(np.mean(np.abs(_probabilities(d, points) - d_star)))
 
     marks = np.linspace(0, steps, min(readings, steps) + 1).round().astype(int)
     errors = [error()]
@@ -245,9 +249,9 @@ def best_response(mixture: Mixture, generator: Mixture, settings, *, steps: int,
         errors.append(error())
     surface = DensityGrid(mixture.extent, s.surface_resolution)
     star = np.asarray(optimal(mixture.density(surface.points), generator.density(surface.points)), np.float64)
-    probs = 1.0 / (1.0 + np.exp(-np.asarray(d(surface.points.astype(np.float32), training=False), np.float64).ravel()))
     r = s.surface_resolution
-    return BestResponse(marks, np.array(errors), float(np.mean(np.abs(0.5 - d_star))), star.reshape(r, r), probs.reshape(r, r), mixture.extent)
+    return BestResponse(marks, np.array(errors), float(np.mean(np.abs(0.5 - d_star))), star.reshape(r, r),
+                        _probabilities(d, surface.points).reshape(r, r), mixture.extent)
 
 
 def versus_optimal(run: Run, *, optimal=optimal_discriminator, floor: float = 0.01) -> dict:
