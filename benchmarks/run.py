@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         smoke = prof.name == "smoke"
         commands = {"budget": ["--out", str(args.out / "budget.json")]}
         if not smoke:  # at smoke, tests/test_checkpoints.py and tests/test_distribute.py run these two (and render their tables)
-            commands |= {"kill_resume": ["--tries", "10", "--out", str(args.out)], "distribute": ["--out", str(args.out)]}
+            commands |= {"kill_resume": ["--tries", "10", "--out", str(args.out)], "distribute": ["--multi-worker", "--out", str(args.out)]}
         commands |= {
             "gan_speed": ["--out", str(args.out / "gan_speed.json")] + (["--steps", "3", "--repeats", "1"] if smoke else []),
             "esrgan_unseen": ["--out", str(args.out / "esrgan_unseen.json")] + (["--photos", "astronaut"] if smoke else []),

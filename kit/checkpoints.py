@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import textwrap
 import types
 import zipfile
@@ -251,11 +252,31 @@ class Checkpoints:
     # ---- writing
     def save(self, epoch: int, variables: dict, state: dict) -> Path:
         """Write checkpoint ``epoch`` atomically: ``variables`` ({name: array}) and ``state`` (JSON-able) into a
-        temporary folder, then renamed into place; older checkpoints beyond ``keep`` are then removed."""
+        temporary folder, then renamed into place; older checkpoints beyond ``keep`` are then removed.
+
+        In a multi-worker cluster only the chief writes here (:func:`kit.distribute.is_chief`); every other worker
+        writes the same files into a temporary folder of its own, deleted at once (and returns that path), so
+        that all workers run the same code and none touches the chief's checkpoints."""
+        from kit.distribute import is_chief  # here: kit.distribute imports TensorFlow, this module does not need it
+
         epoch = check_positive_int(epoch, "epoch")
+        if not is_chief():
+            scratch = Path(tempfile.mkdtemp(prefix="kit-worker-checkpoint-"))
+            try:
+                return self._write(scratch / self.folder(epoch).name, epoch, variables, state)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         self.run.mkdir(parents=True, exist_ok=True)
         final = self.folder(epoch)
-        tmp = self.run / f".tmp-{final.name}-{os.getpid()}"
+        self._write(final, epoch, variables, state)
+        for old in self.epochs()[: -self.keep]:
+            shutil.rmtree(self.folder(old), ignore_errors=True)
+        self._remove_stale_temporaries()
+        return final
+
+    def _write(self, final: Path, epoch: int, variables: dict, state: dict) -> Path:
+        """Write the checkpoint into ``final``'s sibling temporary folder and rename it to ``final``."""
+        tmp = final.parent / f".tmp-{final.name}-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
@@ -271,9 +292,6 @@ class Checkpoints:
         if final.exists():  # a checkpoint of this epoch from an earlier, interrupted attempt
             shutil.rmtree(final)
         os.replace(tmp, final)
-        for old in self.epochs()[: -self.keep]:
-            shutil.rmtree(self.folder(old), ignore_errors=True)
-        self._remove_stale_temporaries()
         return final
 
     def _remove_stale_temporaries(self):

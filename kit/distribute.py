@@ -23,11 +23,20 @@ strategy, TensorFlow backend, Keras 3.13-3.16):
   one device), so N replicas compute what one replica computes on the global batch;
 - variables that a ``train_step`` assigns itself (a weight average) are updated in cross-replica context
   (:func:`assign`).
+
+Several machines: with ``TF_CONFIG`` set (the cluster's ``host:port`` workers and this process's task),
+:func:`strategy` returns a ``MultiWorkerMirroredStrategy``; run the same script on every worker. Only the chief
+(worker 0, or the task of type ``chief``) writes checkpoints (:func:`is_chief`); the others write theirs to a
+temporary folder that is deleted at once, as the Keras multi-worker guide does, so that every worker runs the
+same code (a save may need every worker) and none overwrites the chief's files. ``benchmarks/distribute.py
+--multi-worker`` runs two worker processes on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 
 import tensorflow as tf
 
@@ -39,9 +48,26 @@ _noise_mode = "per_replica"
 
 def strategy(devices=None) -> tf.distribute.Strategy:
     """The strategy to build and train under: ``MirroredStrategy`` over ``devices`` (e.g. ``["/gpu:0",
-    "/gpu:1"]`` or ``["/cpu:0", "/cpu:1"]`` for logical CPUs), else over every visible GPU when there are two
-    or more, else the default (single-device) strategy. ``devices`` is checked before any strategy is built
-    (:func:`check_devices`)."""
+    "/gpu:1"]`` or ``["/cpu:0", "/cpu:1"]`` for logical CPUs), else ``MultiWorkerMirroredStrategy`` when the
+    environment variable ``TF_CONFIG`` describes a cluster (:func:`cluster_config`; call this first thing in
+    the program, before TensorFlow runs anything), else ``MirroredStrategy`` over every visible GPU when there
+    are two or more, else the default (single-device) strategy. ``devices`` and ``TF_CONFIG`` are checked
+    before any strategy is built (:func:`check_devices`)."""
+    if devices is None and os.environ.get("TF_CONFIG"):
+        cluster_config()  # a readable error before TensorFlow's own
+        # RING: the collective implementation that works on CPUs and on GPUs without NCCL.
+        options = tf.distribute.experimental.CommunicationOptions(implementation=tf.distribute.experimental.CommunicationImplementation.RING)
+        try:
+            built = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        except (RuntimeError, ValueError) as err:
+            raise RuntimeError(f"cannot start MultiWorkerMirroredStrategy from TF_CONFIG ({err}): build the strategy first thing in a "
+                               "fresh process, before TensorFlow runs any operation") from None
+        _mean_scalars_across_workers()
+        # Strategy.reduce is documented to take a nested structure; this strategy's does not (TensorFlow 2.20-2.21),
+        # and Keras' fit reduces the first (images, labels) batch with it to build the model. One value at a time:
+        reduce_one = built.reduce
+        built.reduce = lambda reduce_op, value, axis: tf.nest.map_structure(lambda v: reduce_one(reduce_op, v, axis), value)
+        return built
     if devices is not None:
         devices = check_devices(devices)
         return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.OneDeviceStrategy(devices[0])
@@ -49,6 +75,90 @@ def strategy(devices=None) -> tf.distribute.Strategy:
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy([d.name for d in gpus])
     return tf.distribute.get_strategy()
+
+
+def _mean_scalars_across_workers() -> None:
+    """Make Keras average a ``train_step``'s scalar logs across workers.
+
+    Keras 3 (3.13 to 3.16, TensorFlow backend) reduces every value a ``train_step`` returns with
+    ``strategy.reduce("MEAN", value, axis=0)`` under ``MultiWorkerMirroredStrategy``, which fails for the scalars
+    that every ``train_step`` returns ("Invalid reduction dimension 0 for input with 0 dimensions",
+    tensorflow/tensorflow#72388): ``fit`` cannot run at all. Kept here, not worked around in each model, because
+    the students' ``train_step`` must stay the plain Keras one. Scalars are averaged over all replicas
+    (``axis=None``); everything else goes to Keras' own function. Applied once, when such a strategy is built.
+    """
+    from keras import tree
+    from keras.src.backend.tensorflow import trainer
+
+    original = trainer.reduce_per_replica
+    if getattr(original, "kit_scalar_fix", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction not in ("auto", "mean") or not trainer._collective_all_reduce_multi_worker(strategy):
+            return original(values, strategy, reduction)
+
+        def one(value):
+            if strategy.experimental_local_results(value)[0].shape.rank == 0:
+                return strategy.reduce("MEAN", value, axis=None)
+            return original(value, strategy, reduction)
+
+        return tree.map_structure(one, values)
+
+    reduce_per_replica.kit_scalar_fix = True
+    trainer.reduce_per_replica = reduce_per_replica
+
+
+def cluster_config(environ=None) -> dict | None:
+    """``TF_CONFIG`` (from ``environ``, default ``os.environ``) read and checked: None when it is unset or empty,
+    else the dict ``{"cluster": {"worker": ["host:port", ...], "chief": [...]?}, "task": {"type": ..., "index":
+    ...}}``. A value that is not that raises ValueError naming what is wrong, for example::
+
+        TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, "task": {"type": "worker", "index": 0}}'
+    """
+    raw = (os.environ if environ is None else environ).get("TF_CONFIG", "")
+    if not raw.strip():
+        return None
+    example = ('e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}')
+    if len(raw) > 1 << 20:
+        raise ValueError(f"TF_CONFIG holds {len(raw)} characters; a cluster description is a few hundred ({example})")
+    try:
+        config = json.loads(raw)
+    except ValueError as err:
+        raise ValueError(f"TF_CONFIG must be JSON ({example}), got {raw[:120]!r}: {err}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("cluster"), dict) or not isinstance(config.get("task"), dict):
+        raise ValueError(f"TF_CONFIG must be an object with a 'cluster' and a 'task' object ({example}), got {raw[:120]!r}")
+    cluster, task = config["cluster"], config["task"]
+    odd = sorted(set(cluster) - {"worker", "chief", "evaluator", "ps"})
+    if odd or "ps" in cluster:
+        raise ValueError(f"TF_CONFIG's cluster may name 'worker' and 'chief' tasks for MultiWorkerMirroredStrategy, got {sorted(cluster)}")
+    for kind, addresses in cluster.items():
+        if not isinstance(addresses, list) or not addresses or not all(
+                isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit() for a in addresses):
+            raise ValueError(f"TF_CONFIG's cluster[{kind!r}] must be a non-empty list of 'host:port' strings, got {addresses!r}")
+    if "worker" not in cluster:
+        raise ValueError(f"TF_CONFIG's cluster must list its workers under 'worker' ({example}), got {sorted(cluster)}")
+    if len(cluster.get("chief", [])) > 1:
+        raise ValueError(f"TF_CONFIG's cluster may have one chief, got {cluster['chief']!r}")
+    everyone = [a for addresses in cluster.values() for a in addresses]
+    twice = sorted({a for a in everyone if everyone.count(a) > 1})
+    if twice:
+        raise ValueError(f"TF_CONFIG's cluster names {twice} twice: every task needs its own host:port")
+    kind, index = task.get("type"), task.get("index")
+    if kind not in cluster or isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
+        raise ValueError(f"TF_CONFIG's task must name one of the cluster's tasks, type in {sorted(cluster)} and index below its count, "
+                         f"got {task!r}")
+    return config
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run's files (checkpoints, figures, logs): always outside a multi-worker
+    cluster; in one, the task of type ``chief``, or worker 0 when the cluster has no chief."""
+    config = cluster_config()  # not the current strategy: callbacks may run outside its scope
+    if config is None:
+        return True
+    kind, index = config["task"]["type"], config["task"]["index"]
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in config["cluster"])
 
 
 def _device_key(name: str) -> tuple[str, int] | None:

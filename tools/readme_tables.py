@@ -500,6 +500,22 @@ def distribute_table(r: dict) -> str:
             lines.append(f"| {row['family']} | {row['max_abs_weight_diff']:.2e} |")
     lines += ["", f"Largest difference {s['max_abs_weight_diff']:.2e} (limit 1e-5); latents differ across replicas: "
                   f"{s['latents_differ_across_replicas']}; resume under the strategy: max difference {s['resume_max_abs_weight_diff']:g}."]
+    mw = r.get("multi_worker")
+    if mw:
+        lines += ["", f"Several machines, simulated by {mw['workers']} worker processes on {mw['address']} under MultiWorkerMirroredStrategy "
+                      f"(`--multi-worker`, global batch {mw['global_batch']}), against one process:", "",
+                  "| family | max abs weight difference, 2 workers vs 1 process | between the workers |", "|---|---:|---:|"]
+        lines += [f"| {row['family']} | {row['max_abs_weight_diff_vs_1_process']:.2e} | {row['max_abs_weight_diff_between_workers']:.2e} |"
+                  for row in mw["per_family"]]
+        res = mw["resume"]
+        exact = res["max_abs_weight_diff_vs_uninterrupted"] == 0
+        lines += ["", f"Resume after a worker is killed ({res['family']}: {res['killed']}): "
+                      f"{'resumed from the chief' + chr(39) + 's checkpoint' if res['resumed_from_checkpoint'] else 'DID NOT RESUME'}, largest "
+                      f"difference from an uninterrupted two-worker run {res['max_abs_weight_diff_vs_uninterrupted']:g}"
+                      f"{' (exact)' if exact else ''}; checkpoint folders written by other workers: "
+                      f"{len(res['checkpoint_folders_besides_the_chiefs'])}."]
+    else:
+        lines += ["", "Several machines: not measured in this run (`--multi-worker` runs two worker processes)."]
     return "\n".join(lines)
 
 
