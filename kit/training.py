@@ -4,6 +4,7 @@ every hand-written ``train_step`` of the kit shares (:func:`scale_loss`, :func:`
 from __future__ import annotations
 
 import math
+import warnings
 
 import keras
 
@@ -55,7 +56,9 @@ def fit_classifier(
         log_dir: a folder for TensorBoard logs of every epoch's loss and accuracy (None: none).
 
     Returns:
-        The ``History``; ``history.history`` also holds ``epoch_seconds``.
+        The ``History``; ``history.history`` also holds ``epoch_seconds``. With ``validation_data`` it also says
+        whether the run helped: ``history.initial_val_loss`` (before the first epoch) and ``history.improved``
+        (the last epoch's validation loss is lower); a run that ends no better than it started warns.
     """
     x = check_images(x, "x")
     y = check_labels(y, len(x))
@@ -67,7 +70,8 @@ def fit_classifier(
         xv = check_images(xv, "validation images")
         val = make_dataset(xv, check_labels(yv, len(xv), name="validation labels"), batch_size=512, shuffle=False)
     schedule = [CosineDecay(epochs * math.ceil(len(x) / batch_size))] if lr_decay else []
-    return model.fit(
+    initial = None if val is None else float(model.evaluate(val, verbose=0, return_dict=True)["loss"])
+    history = model.fit(
         train,
         epochs=epochs,
         validation_data=val,
@@ -75,3 +79,10 @@ def fit_classifier(
         verbose=verbose,
         callbacks=[EpochOrder(train), EpochTimer(), NaNGuard(), *schedule, *callbacks, *tensorboard(log_dir)],
     )
+    if initial is not None:
+        last = history.history["val_loss"][-1]
+        history.initial_val_loss, history.improved = initial, bool(last < initial)
+        if not history.improved:
+            warnings.warn(f"{model.name}: this run ended no better than it started (validation loss {initial:.4f} before training, "
+                          f"{last:.4f} after {epochs} epochs); lower the learning rate, check the labels, or train longer", stacklevel=2)
+    return history

@@ -310,3 +310,23 @@ def test_photo_crops_refuse_mixed_or_bad_arguments(tmp_path):
     with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):  # 5 to 49 pixels
         with pytest.raises(ValueError, match="no 64x64 crop with detail"):
             load_photo_crops(64, collection="tf_flowers")
+
+
+def test_a_photograph_can_be_kept_out_of_every_split_and_tiled_alone():
+    """Notebook 07 keeps the astronaut out of training, validation and test, then tests on its crops alone."""
+    from kit.sr.photos import SKIMAGE_PHOTOS, photo_tiles
+
+    crops = load_photo_crops(128, seed=0, exclude=["astronaut"])
+    assert all("astronaut" not in names for names in crops.sources.values())
+    assert {n for names in crops.sources.values() for n in names} <= set(SKIMAGE_PHOTOS) - {"astronaut"}
+    tiles = photo_tiles(["astronaut"], 128)
+    assert tiles.shape == (16, 128, 128, 3) and tiles.dtype == np.float32 and 0 <= tiles.min() and tiles.max() <= 1  # 512 x 512
+    assert photo_tiles("astronaut", 128, limit=4).shape[0] == 4
+    with pytest.raises(ValueError, match=r"cannot exclude \['astronut'\]: no such photograph among \['astronaut'"):
+        load_photo_crops(128, exclude=["astronut"])
+    with pytest.raises(TypeError, match="exclude must be a list of photograph names"):
+        load_photo_crops(128, exclude="astronaut")
+    with pytest.raises(ValueError, match="not a collection's"):
+        load_photo_crops(128, collection="tf_flowers", exclude=["astronaut"])
+    with pytest.raises(ValueError, match="names must name scikit-image's photographs"):
+        photo_tiles(["moon"], 128)

@@ -32,6 +32,16 @@ def test_fit_lowers_loss_on_real_data(fmnist):
                           validation_data=(fmnist.x_test, fmnist.y_test))
     assert hist.history["loss"][1] < hist.history["loss"][0]
     assert len(hist.history["epoch_seconds"]) == 2 and "val_accuracy" in hist.history
+    assert hist.improved and hist.history["val_loss"][-1] < hist.initial_val_loss
+
+
+def test_a_run_that_ends_no_better_than_it_started_says_so(fmnist):
+    keras.utils.set_random_seed(0)
+    model = build_classifier("dense", jit_compile=False, optimizer=keras.optimizers.SGD(0.0))  # learns nothing
+    with pytest.warns(UserWarning, match=r"ended no better than it started \(validation loss .* before training"):
+        hist = fit_classifier(model, fmnist.x_train[:256], fmnist.y_train[:256], epochs=1, batch_size=64, verbose=0,
+                              validation_data=(fmnist.x_test[:256], fmnist.y_test[:256]))
+    assert not hist.improved and hist.history["val_loss"][-1] == pytest.approx(hist.initial_val_loss)
 
 
 @pytest.mark.parametrize("name", ["improved_cnn", "adversarial"])

@@ -152,6 +152,7 @@ def test_refiner_training_improves_psnr_and_keeps_the_best_epoch(photo, tmp_path
     best = max(hist.history["val_psnr"])
     noisy_psnr = iq.psnr(noisy, photo).mean()  # what the untrained (identity) refiner scores
     assert best > noisy_psnr + 0.5 and (tmp_path / "r.weights.h5").is_file()  # training improved on "no change"
+    assert hist.improved and hist.history["val_psnr"][hist.best_epoch - 1] == best  # and says which epoch came back
     np.testing.assert_allclose(iq.psnr(refine(model, noisy), photo).mean(), best, atol=0.05)  # and the best epoch came back
 
 
@@ -163,8 +164,9 @@ def test_fit_restoration_refuses_a_bad_learning_rate_and_warns_when_nothing_was_
         esrgan.fit_restoration(refiner(base_filters=4, depth=2), noisy, photo, learning_rate=-1e-3, **common)
     model = refiner(base_filters=4, depth=2)
     with pytest.warns(UserWarning, match="no epoch beat the untrained model.*untrained weights were returned"):
-        esrgan.fit_restoration(model, noisy, photo, learning_rate=50.0, **common)
+        hist = esrgan.fit_restoration(model, noisy, photo, learning_rate=50.0, **common)
     np.testing.assert_array_equal(refine(model, noisy), noisy)  # the identity it started as, not a broken model
+    assert hist.best_epoch == 0 and not hist.improved and hist.initial_val_psnr == pytest.approx(iq.psnr(noisy, photo).mean(), abs=0.05)
 
 
 def test_fit_restoration_restores_the_best_weights_after_a_nan_loss(photo, tmp_path):

@@ -377,10 +377,16 @@ def esrgan_table(r: dict) -> str:
         "\"Colour stage alone\" is the first stage's gain by itself (`kit.sr.colour_stage_gain`). The last column is a ceiling, "
         "not a method: E(degraded) with each image's mean colour error removed using the reference (`kit.sr.colour_oracle_gain`).",
     ]
-    outside = {k.removeprefix("outside_collection_psnr_gain_db_"): v for k, v in s.items() if k.startswith("outside_collection_psnr_gain_db_")}
-    if outside:
-        lines += ["", "On scikit-image's photographs, outside the training collection: PSNR gain vs E(raw) "
-                  + ", ".join(f"{lv} {g:+.2f} dB" for lv, g in outside.items()) + "."]
+    unseen = {k.removeprefix("unseen_psnr_gain_db_"): v for k, v in s.items() if k.startswith("unseen_psnr_gain_db_")}
+    if unseen:
+        mild = unseen.get("mild")
+        lines += ["", f"On {s['unseen_photos']} ({s['unseen_crops']} crops, never seen by any network of the run): PSNR gain vs E(raw) "
+                  + ", ".join(f"{lv} {g:+.2f} dB" for lv, g in unseen.items()) + "."
+                  + ("" if mild is None else " At the mild level refinement " + ("does no harm there." if mild >= 0 else "makes it worse there."))]
+    if "mild_target_db" in s:
+        g, t = s["refine_psnr_gain_db_mild"], s["mild_target_db"]
+        lines += ["", f"Mild-level gain on the test crops {g:+.2f} dB against the course's target of +{t:.1f} dB: "
+                      + ("met." if g >= t else "**not met**.")]
     lv = s["gan_refiner_level"]
     pd = {key: {m: s[f"pd_{key}_{m}"] for m in ("psnr_vs_baseline(raw)", "ssim_vs_baseline(raw)", "psnr_vs_raw", "sharpness", "perceptual_distance")
                 if f"pd_{key}_{m}" in s} for key in ESRGAN_ROWS}

@@ -22,7 +22,7 @@ from kit.sr.enhance import BASELINES, Enhancer, choose_baseline, enhance_split, 
 from kit.sr.evaluate import (REFERENCES, ROWS, colour_oracle_gain, colour_stage_gain, evaluate, gains, metrics_table, perception_distortion,
                              perception_distortion_table, refine_split, seconds_per_image, transfer_gains)
 from kit.sr.gan import ESRGANRefiner, clone_refiner, esrgan_refiner, patch_discriminator, relativistic_losses, train_gan_refiner
-from kit.sr.photos import SKIMAGE_PHOTOS, PhotoCrops, load_photo_crops, skimage_photos, tile
+from kit.sr.photos import SKIMAGE_PHOTOS, PhotoCrops, load_photo_crops, photo_tiles, skimage_photos, tile
 from kit.sr.port import CheckpointError, convert_checkpoint, load_converted, read_torch_checkpoint
 from kit.sr.refiner import BoundedResidual, GlobalOffset, chain, colour_stage, refine, refiner
 from kit.sr.rrdbnet import SCALE, enhance, receptive_radius, rrdbnet, tiled_predict
@@ -72,6 +72,7 @@ __all__ = [
     "gains",
     "load_converted",
     "load_photo_crops",
+    "photo_tiles",
     "metrics_table",
     "official_weights",
     "patch_discriminator",

@@ -25,7 +25,7 @@ from kit.data.collections import SPLITS, iter_photos
 from kit.data.folders import ImageFolderError, image_files, read_image, split_indices
 from kit.data.photos import SKIMAGE_PHOTOS, skimage_photos, tile
 
-__all__ = ["SKIMAGE_PHOTOS", "PhotoCrops", "load_photo_crops", "skimage_photos", "tile"]  # the last two re-exported
+__all__ = ["SKIMAGE_PHOTOS", "PhotoCrops", "load_photo_crops", "photo_tiles", "skimage_photos", "tile"]  # the last two re-exported
 FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -53,6 +53,7 @@ def load_photo_crops(
     min_std: float = 0.04,
     data_dir=None,
     download: bool = True,
+    exclude=(),
 ) -> PhotoCrops:
     """Photograph crops split 80/10/10 into train/val/test.
 
@@ -68,6 +69,8 @@ def load_photo_crops(
         min_std: crops whose pixel standard deviation is below this are dropped.
         data_dir, download: with ``collection``: tensorflow-datasets' data folder (default
             :func:`kit.paths.datasets_dir`) and whether to download the collection there when it is missing.
+        exclude: names of photographs to leave out of every split (scikit-image's, or file names in
+            ``folder``), e.g. one kept back to test on a photograph no network has seen (:func:`photo_tiles`).
 
     Returns:
         :class:`PhotoCrops`: float32 (N, crop_size, crop_size, 3) RGB in [0, 1] per split.
@@ -83,10 +86,19 @@ def load_photo_crops(
         return _collection_crops(crop_size, collection, collection_photos, limit, seed, min_std, data_dir, download)
     if collection_photos is not None:
         raise ValueError(f"collection_photos={collection_photos!r} counts a collection's photographs; pass collection= too")
+    if isinstance(exclude, str) or not all(isinstance(n, str) for n in exclude):
+        raise TypeError(f"exclude must be a list of photograph names, got {exclude!r}")
+    if exclude and collection is not None:
+        raise ValueError(f"exclude names scikit-image's or a folder's photographs, not a collection's (got {list(exclude)!r})")
+    files = None if folder is None else {p.name: p for p in image_files(folder)}
+    known = list(SKIMAGE_PHOTOS) if folder is None else sorted(files)
+    unknown = [n for n in exclude if n not in known]
+    if unknown:
+        raise ValueError(f"cannot exclude {unknown}: no such photograph among {known}")
     if folder is None:
-        photos = skimage_photos()
+        photos = {n: img for n, img in skimage_photos().items() if n not in exclude}
     else:
-        photos = {p.name: read_image(p) for p in image_files(folder)}
+        photos = {n: read_image(p) for n, p in files.items() if n not in exclude}
     crops, sources = [], []
     for name, img in photos.items():
         c = tile(img, crop_size, min_std=min_std)
@@ -132,3 +144,23 @@ def _collection_crops(crop_size, collection, collection_photos, limit, seed, min
             f"{collection} (limit={limit}); use more photographs, a smaller crop_size or a larger limit"
         )
     return PhotoCrops(*(x[p] for p in parts), sources={s: [names[i] for i in photo_of[p]] for s, p in zip(SPLITS, parts)})
+
+
+def photo_tiles(names, crop_size: int, *, min_std: float = 0.04, limit: int | None = None) -> np.ndarray:
+    """Every crop of scikit-image's photographs ``names`` (in that order), float32 (N, crop_size, crop_size, 3)
+    RGB in [0, 1], tiled and filtered as :func:`load_photo_crops` does: the crops of a photograph left out of
+    training with ``exclude=``. ``limit``: at most this many crops, an evenly spaced selection (None: all)."""
+    if isinstance(names, str):
+        names = [names]
+    crop_size = check_positive_int(crop_size, "crop_size")
+    limit = check_optional_count(limit, "limit")
+    unknown = [n for n in names if n not in SKIMAGE_PHOTOS]
+    if not names or unknown:
+        raise ValueError(f"names must name scikit-image's photographs {list(SKIMAGE_PHOTOS)}, got {list(names)!r}")
+    photos = skimage_photos()
+    x = np.concatenate([tile(photos[n], crop_size, min_std=min_std) for n in names]).astype(np.float32)
+    if not len(x):
+        raise ImageFolderError(f"no {crop_size}x{crop_size} crop with detail in {list(names)}; use a smaller crop_size")
+    if limit is not None and limit < len(x):
+        x = x[np.linspace(0, len(x) - 1, limit).round().astype(int)]
+    return x

@@ -98,7 +98,9 @@ def fit_restoration(
             back.
 
     Returns:
-        The ``History`` (``loss``, ``psnr``, ``val_loss``, ``val_psnr``, ``epoch_seconds``).
+        The ``History`` (``loss``, ``psnr``, ``val_loss``, ``val_psnr``, ``epoch_seconds``), and what came back:
+        ``history.initial_val_psnr`` (the untrained model's), ``history.best_epoch`` (the epoch whose weights the
+        model holds; 0: the untrained ones) and ``history.improved`` (``best_epoch > 0``).
     """
     x = check_images(x, "inputs", channels=(3,))
     y = check_images(y, "targets", channels=(3,))
@@ -145,7 +147,12 @@ def fit_restoration(
                    *tensorboard(log_dir, lambda m: _examples(m, xv[:4], yv[:4], scale), value_range=(0.0, 1.0))],
     )
     model.load_weights(checkpoint)
-    if not any(v > initial for v in history.history.get("val_psnr", [])):
+    # ModelCheckpoint saved an epoch only when it beat every earlier one and the untrained model: that one is back.
+    scores = history.history.get("val_psnr", [])
+    better = [i for i, v in enumerate(scores) if v > max([initial, *scores[:i]])]
+    history.initial_val_psnr, history.best_epoch = float(initial), (better[-1] + 1 if better else 0)
+    history.improved = history.best_epoch > 0
+    if not history.improved:
         warnings.warn(f"{model.name}: no epoch beat the untrained model's validation PSNR ({initial:.2f} dB), so the untrained "
                       "weights were returned; lower the learning rate or train longer", stacklevel=2)
     return history
