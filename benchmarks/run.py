@@ -10,11 +10,13 @@
    notebook computes at that profile.
 2. **The thin benchmarks** measure what no notebook runs: the budget model (``budget.py``), the kill-and-resume
    check of the checkpoints (``kill_resume.py``), training under a two-replica ``MirroredStrategy``
-   (``distribute.py``; at ``smoke`` these two run in ``make test``'s unit tests instead, which render their README
+   (``distribute.py``; at ``smoke`` these two run in unit tests instead (``make test``, ``make ci``), which render their README
    tables too, so CI does not run them twice), the speed of the kit's ``train_step`` against a plain loop
    (``gan_speed.py``), and notebook 07's refiner on photographs it never saw, one left out at a time
    (``esrgan_unseen.py``, a composition of ``kit.sr`` calls). They run when no ``--notebooks`` subset is asked for.
    At ``smoke`` (CI) also ``improved_cnn.py``, so it cannot rot; ``gpu_check.py`` needs a GPU and runs by hand.
+   Above ``smoke``, ``tools/labs.py`` also builds and grades every lab (at ``smoke``) into ``labs.json``, the README's
+   labs table (``make labs`` writes its summary to ``dist/``, so it leaves the checkout clean).
 
     python benchmarks/run.py --profile cpu --execute --out results               # everything (make bench)
     python benchmarks/run.py --profile cpu --execute --notebooks 02 03 --out results  # one topic's notebooks
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
         env = {**os.environ, "KIT_PROFILE": prof.name}
         smoke = prof.name == "smoke"
         commands = {"budget": ["--out", str(args.out / "budget.json")]}
-        if not smoke:  # at smoke, tests/test_checkpoints.py and tests/test_distribute.py run these two (and render their tables)
+        if not smoke:  # at smoke, tests/test_checkpoints.py and tests/test_distribute.py (make ci) run these two, and render their tables
             commands |= {"kill_resume": ["--tries", "10", "--out", str(args.out)], "distribute": ["--multi-worker", "--out", str(args.out)]}
         commands |= {
             "gan_speed": ["--out", str(args.out / "gan_speed.json")] + (["--steps", "3", "--repeats", "1"] if smoke else []),
@@ -180,6 +182,11 @@ def main(argv=None) -> int:
         for name in commands:
             print(f"=== benchmarks/{name}.py", flush=True)
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *commands[name]], check=True, env=env)
+        if not smoke:  # the labs summary of the README: every lab built and graded whole at smoke, as `make labs` grades
+            # (at smoke, CI's labs-check grades them instead)
+            print("=== tools/labs.py", flush=True)
+            subprocess.run([sys.executable, str(ROOT / "tools" / "labs.py"), "--dist", str(ROOT / "build" / "bench-labs"), "--grade",
+                            "--results", str(args.out / "labs.json")], check=True, env={**env, "KIT_PROFILE": "smoke", "KIT_BATCH": "1"})
     print(f"benchmarks at {prof.name} done in {time.perf_counter() - t0:.0f} s -> {args.out}")
     return 0
 

@@ -34,12 +34,14 @@ FAMILIES = ("classifier", "adversarial_trainer", "gan_bce", "gan_hinge", "gan_wg
             "refiner", "rrdbnet")
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 def test_readme_table_renders(result):
     """bench-smoke leaves this benchmark to this module, so its README table is rendered here (a renamed key fails)."""
     table = readme_tables().distribute_table(result)
     assert "Measured by `benchmarks/distribute.py`" in table and all(f"| {f} |" in table for f in FAMILIES)
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 @pytest.mark.parametrize("family", FAMILIES)
 def test_two_replicas_end_where_one_replica_ends(result, family):
     row = next(r for r in result["per_family"] if r["family"] == family)
@@ -49,11 +51,13 @@ def test_two_replicas_end_where_one_replica_ends(result, family):
         assert two == pytest.approx(one, rel=1e-3, abs=1e-4)
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 def test_mixed_float16_trains_the_dcgan_under_the_strategy(result):
     row = next(r for r in result["per_family"] if r["family"] == "mixed_precision_dcgan")
     assert row["finite"]
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 def test_replicas_draw_different_latents_and_resume_exactly(result):
     assert result["summary"]["latents_differ_across_replicas"]
     assert result["summary"]["resume_max_abs_weight_diff"] == 0.0
@@ -91,6 +95,7 @@ def test_strategy_refuses_bad_devices_before_building_one(monkeypatch):
     assert distribute.strategy(["/cpu:0"]).num_replicas_in_sync == 1  # a device that exists, spelled as users do
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 def test_two_worker_processes_end_where_one_process_ends(result):
     mw = result["multi_worker"]
     assert mw["workers"] == 2 and {r["family"] for r in mw["per_family"]} == {"gan_bce", "pix2pix"}  # DCGAN and pix2pix
@@ -100,6 +105,7 @@ def test_two_worker_processes_end_where_one_process_ends(result):
         assert row["max_abs_weight_diff_between_workers"] == 0.0, row  # the workers hold one model
 
 
+@pytest.mark.ci_only  # benchmarks/distribute.py: about 7 min on 2 cores; make ci runs it
 def test_a_killed_worker_resumes_from_the_chiefs_checkpoint(result):
     res = result["multi_worker"]["resume"]
     assert res["resumed_from_checkpoint"] and res["checkpoint_folders_besides_the_chiefs"] == []

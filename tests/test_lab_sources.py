@@ -62,3 +62,39 @@ def test_a_truncated_notebook_is_refused_naming_the_file(tmp_path):
     path.write_text(json.dumps({"cells": [{"cell_type": "raw"}]}))
     with pytest.raises(SystemExit, match="not a list of cells with a type and a source"):
         labs.lab_notebooks(tmp_path)
+
+
+def test_the_error_log_names_each_cell_that_raised(tmp_path):
+    """What tools/labs.py keeps beside each graded notebook: the cells whose training crashed, readable."""
+    crashed = code("history = fit(model)\nplot(history)")
+    crashed["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "epoch 1"},
+                          {"output_type": "error", "ename": "ValueError", "evalue": "logits and labels must have the same shape",
+                           "traceback": ["\x1b[0;31mValueError\x1b[0m  Traceback", "  File train_step", "ValueError: logits and labels"]}]
+    path = tmp_path / "graded.executed.ipynb"
+    path.write_text(json.dumps({"cells": [code("import kit"), crashed], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    log = labs.error_log(path)
+    assert log.startswith("cell 1 (history = fit(model)): ValueError: logits and labels must have the same shape")
+    assert "\x1b" not in log and "    ValueError: logits and labels" in log
+    path.write_text(json.dumps({"cells": [code("import kit")], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert labs.error_log(path) == "no cell raised an error\n"
+    assert labs.error_log(tmp_path / "missing.ipynb") == "otter kept no executed notebook\n"
+
+
+def test_the_class_grader_refuses_what_it_cannot_grade(tmp_path):
+    import grade
+
+    with pytest.raises(SystemExit, match=r"no lab notebook starts with \['99'\]"):
+        grade.main(["99", str(tmp_path / "a.ipynb")])
+    with pytest.raises(SystemExit, match="no autograder for 02_dcgan in .*: build it with `make labs NOTEBOOKS=\"02\"`"):
+        grade.main(["02", str(tmp_path / "a.ipynb"), "--dist", str(tmp_path / "dist")])
+    zips = tmp_path / "dist" / "autograder" / "02_dcgan"
+    zips.mkdir(parents=True)
+    (zips / "02_dcgan-autograder_2026.zip").write_bytes(b"")
+    (tmp_path / "a.txt").write_text("")
+    with pytest.raises(SystemExit, match=r"not notebook files: \[.*a.txt"):
+        grade.main(["02", str(tmp_path / "a.txt"), "--dist", str(tmp_path / "dist")])
+    for d in ("x", "y"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "alice.ipynb").write_text("{}")
+    with pytest.raises(SystemExit, match=r"two submissions share the name \['alice'\]"):
+        grade.main(["02", str(tmp_path / "x" / "alice.ipynb"), str(tmp_path / "y" / "alice.ipynb"), "--dist", str(tmp_path / "dist")])

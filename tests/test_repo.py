@@ -149,7 +149,7 @@ def test_readme_and_ci_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "\nmake ci\n" in ci, ".ci/run runs make ci"
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"(?m)^ci: test test-colab$", makefile), "make ci is make test plus Colab's stack"
+    assert re.search(r"(?m)^ci: test test-ci-only test-colab$", makefile), "make ci is make test, the ci_only tests and Colab's stack"
 
 
 LABS = [p for p in NOTEBOOKS if '"# ASSIGNMENT CONFIG' in p.read_text()]

@@ -13,8 +13,10 @@ question must score 100%) and the untouched student notebook (every question mus
 at the active profile (``make labs`` uses ``smoke``). ``--grade questions`` grades the same way a notebook cut
 down to its imports and its questions (built by ``otter assign`` like the whole one): the hidden tests build their
 own inputs, so this proves otter's whole path (assign, the test files, ``otter run``) in seconds instead of a
-training run per lab (CI's ``make labs-check``; ``make labs`` grades whole notebooks). The summary goes to
-``--results`` (``results/labs.json``).
+training run per lab (CI's ``make labs-check``; ``make labs`` grades whole notebooks). Each graded notebook is kept
+in ``<dist>/graded/<lab>/{solution,student}/``: otter's ``results.json``, the notebook as otter executed it and
+``errors.log`` (:func:`grade`; ``tools/grade.py`` grades a class's submissions the same way). The summary goes to
+``--results`` (``dist/labs.json`` for ``make labs``; ``make bench`` writes ``results/labs.json``, the README's).
 
 Student versions: ``--students notebooks/student`` writes each built student notebook there, its Open-in-Colab
 badge pointing at that copy (never at the solution notebook), so an instructor hands out links into the
@@ -237,17 +239,51 @@ def build(notebook: Path, dist: Path) -> dict:
             "needs_otter": needs_otter}
 
 
+# One submission through otter's own `otter run` path (otter.run.main, what the command calls), in a fresh
+# interpreter as the command would be; it also keeps the notebook otter executed, which the command throws away.
+_OTTER_RUN = """
+import sys
+import nbformat
+from otter.run import main
+results = main(sys.argv[1], autograder=sys.argv[2], output_dir=sys.argv[3], no_logo=True)
+if results.notebook is not None:
+    nbformat.write(results.notebook, sys.argv[4])
+"""
+
+
 def grade(notebook: Path, autograder_zip: Path, work: Path) -> dict:
-    """Grade ``notebook`` with ``otter run``: ``{question: score / max}``."""
+    """Grade ``notebook`` as ``otter run`` does: ``{question: score / max}``. Leaves in ``work``: otter's
+    ``results.json``, the executed notebook (``<name>.executed.ipynb``, every output as the grader saw it) and
+    ``errors.log``, the error of every cell that raised one (a training cell that crashed shows there)."""
     work.mkdir(parents=True, exist_ok=True)
     copy = work / notebook.name
     shutil.copy(notebook, copy)
-    proc = subprocess.run([otter(), "run", "-a", str(autograder_zip), "-o", str(work), str(copy)], capture_output=True, text=True)
+    executed = work / f"{notebook.stem}.executed.ipynb"
+    proc = subprocess.run([sys.executable, "-c", _OTTER_RUN, str(copy), str(autograder_zip), str(work), str(executed)],
+                          capture_output=True, text=True)
     results = work / "results.json"
     if proc.returncode or not results.exists():
         raise SystemExit(f"otter run failed on {notebook}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    (work / "errors.log").write_text(error_log(executed))
     tests = json.loads(results.read_text())["tests"]
     return {t["name"]: t["score"] / t["max_score"] for t in tests if t.get("max_score")}
+
+
+def error_log(executed: Path) -> str:
+    """The errors an executed notebook's cells raised, one block per cell: its index, its first line, the
+    exception and the last lines of its traceback (ANSI colours removed); one line saying so when there were none."""
+    if not executed.exists():
+        return "otter kept no executed notebook\n"
+    cells = read_cells(executed)
+    blocks = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if out.get("output_type") == "error":
+                first = "".join(cell.get("source", "")).strip().splitlines()[:1]
+                trace = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.get("traceback", [])][-6:]
+                blocks.append(f"cell {i} ({first[0][:80] if first else 'empty'}): {out.get('ename')}: {out.get('evalue')}\n"
+                              + "\n".join("    " + line for t in trace for line in t.splitlines()[-3:]))
+    return ("\n\n".join(blocks) if blocks else "no cell raised an error") + "\n"
 
 
 def main(argv=None) -> int:
@@ -305,8 +341,11 @@ def main(argv=None) -> int:
                     graded = args.dist
                 zips = sorted((graded / "autograder" / nb.stem).glob("*-autograder_*.zip"))
                 info["graded"] = "imports and questions only" if args.grade == "questions" else "whole notebook"
-                info["solution_scores"] = grade(graded / "autograder" / nb.stem / nb.name, zips[-1], Path(tmp) / "solution")
-                info["student_scores"] = grade(graded / "student" / nb.stem / nb.name, zips[-1], Path(tmp) / "student")
+                # Kept: dist/graded/<lab>/{solution,student}/ hold otter's results, the executed notebooks and their errors.
+                kept = args.dist / "graded" / nb.stem
+                shutil.rmtree(kept, ignore_errors=True)
+                info["solution_scores"] = grade(graded / "autograder" / nb.stem / nb.name, zips[-1], kept / "solution")
+                info["student_scores"] = grade(graded / "student" / nb.stem / nb.name, zips[-1], kept / "student")
             for q in info["questions"]:
                 if info["solution_scores"].get(q) != 1.0:
                     problems.append(f"{nb.stem}/{q}: the solution scores {info['solution_scores'].get(q)}, not 100%")

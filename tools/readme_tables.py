@@ -473,7 +473,7 @@ def budget_table(r: dict) -> str:
 
 def labs_table(r: dict) -> str:
     lines = [
-        f"Built and graded by `make labs` (otter-grader, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`): "
+        f"Built and graded as `make labs` does (`tools/labs.py`, otter-grader, {r['date'][:10]}, commit `{(r.get('commit') or 'unknown')[:8]}`): "
         f"{r['labs']} of {r['notebooks']} notebooks are labs, {r['questions']} auto-graded questions; "
         f"{r['solutions_left_in_student']} solution lines and {r['hidden_tests_in_student']} hidden tests in the student versions.",
         "",

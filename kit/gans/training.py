@@ -76,7 +76,9 @@ class SampleGrid(EpochFigure):
         return self.model.generate(z) if self.labels is None else self.model.generate(z, self.labels)
 
     def figure(self, epoch):
-        return viz.image_grid(self.grid(), ncols=self.ncols, value_range=(-1, 1), cell=0.8, title=f"epoch {epoch}",
+        # Say which weights drew the grid: with ema_decay the samples come from G's weight average, not from G.
+        source = ", G's weight average (EMA)" if getattr(self.model, "generator_ema", None) is not None else ""
+        return viz.image_grid(self.grid(), ncols=self.ncols, value_range=(-1, 1), cell=0.8, title=f"epoch {epoch}{source}",
                               name=f"{self.directory.name}_epoch_{epoch:03d}", show=False)
 
 
