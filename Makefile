@@ -99,11 +99,11 @@ LABS_SUBSET := $(if $(filter command line,$(origin NOTEBOOKS)),--notebooks $(NOT
 labs-check: $(STAMP) data
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/labs-checkpoints $(PY) tools/labs.py --dist $(TMP)/dist --grade questions \
 	  --check-students notebooks/student $(or $(LABS_SUBSET),--results $(TMP)/results/labs.json)
-	rm -rf $(TMP)/class && mkdir -p $(TMP)/class
-	cp $(TMP)/dist/autograder/00_gan_game_2d/00_gan_game_2d.ipynb $(TMP)/class/solution.ipynb
-	cp $(TMP)/dist/student/00_gan_game_2d/00_gan_game_2d.ipynb $(TMP)/class/untouched.ipynb
+	rm -rf $(TMP)/class $(TMP)/dist-whole && mkdir -p $(TMP)/class && $(PY) tools/labs.py --dist $(TMP)/dist-whole --notebooks 00
+	cp $(TMP)/dist-whole/autograder/00_gan_game_2d/00_gan_game_2d.ipynb $(TMP)/class/solution.ipynb
+	cp $(TMP)/dist-whole/student/00_gan_game_2d/00_gan_game_2d.ipynb $(TMP)/class/untouched.ipynb
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/labs-checkpoints $(PY) tools/grade.py 00 $(TMP)/class/solution.ipynb \
-	  $(TMP)/class/untouched.ipynb --dist $(TMP)/dist --out $(TMP)/grades
+	  $(TMP)/class/untouched.ipynb --dist $(TMP)/dist-whole --out $(TMP)/grades
 	$(PY) tools/grade.py --verify $(TMP)/grades/00_gan_game_2d
 
 # Colab's exact stack: Python 3.13, TensorFlow 2.20, Keras 3.13, the kit installed non-editable as the setup cell

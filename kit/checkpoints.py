@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from kit.checks import check_positive_int
+from kit.distribute import is_chief
 
 STATE = "state.json"
 VARIABLES = "variables.npz"
@@ -257,8 +258,6 @@ class Checkpoints:
         In a multi-worker cluster only the chief writes here (:func:`kit.distribute.is_chief`); every other worker
         writes the same files into a temporary folder of its own, deleted at once (and returns that path), so
         that all workers run the same code and none touches the chief's checkpoints."""
-        from kit.distribute import is_chief  # here: kit.distribute imports TensorFlow, this module does not need it
-
         epoch = check_positive_int(epoch, "epoch")
         if not is_chief():
             scratch = Path(tempfile.mkdtemp(prefix="kit-worker-checkpoint-"))

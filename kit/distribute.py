@@ -39,6 +39,8 @@ import json
 import os
 
 import tensorflow as tf
+from keras import tree
+from keras.src.backend.tensorflow import trainer  # private: its reduce_per_replica is fixed below (_mean_scalars_across_workers)
 
 from kit.checks import check_positive_int
 
@@ -87,9 +89,6 @@ def _mean_scalars_across_workers() -> None:
     the students' ``train_step`` must stay the plain Keras one. Scalars are averaged over all replicas
     (``axis=None``); everything else goes to Keras' own function. Applied once, when such a strategy is built.
     """
-    from keras import tree
-    from keras.src.backend.tensorflow import trainer
-
     original = trainer.reduce_per_replica
     if getattr(original, "kit_scalar_fix", False):
         return

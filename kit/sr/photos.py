@@ -80,16 +80,16 @@ def load_photo_crops(
             downloaded.
     """
     crop_size = check_positive_int(crop_size, "crop_size")
+    if isinstance(exclude, str) or not all(isinstance(n, str) for n in exclude):
+        raise TypeError(f"exclude must be a list of photograph names, got {exclude!r}")
+    if exclude and collection is not None:
+        raise ValueError(f"exclude names scikit-image's or a folder's photographs, not a collection's (got {list(exclude)!r})")
     if collection is not None:
         if folder is not None:
             raise ValueError(f"pass folder or collection, not both (got folder={folder!r}, collection={collection!r})")
         return _collection_crops(crop_size, collection, collection_photos, limit, seed, min_std, data_dir, download)
     if collection_photos is not None:
         raise ValueError(f"collection_photos={collection_photos!r} counts a collection's photographs; pass collection= too")
-    if isinstance(exclude, str) or not all(isinstance(n, str) for n in exclude):
-        raise TypeError(f"exclude must be a list of photograph names, got {exclude!r}")
-    if exclude and collection is not None:
-        raise ValueError(f"exclude names scikit-image's or a folder's photographs, not a collection's (got {list(exclude)!r})")
     files = None if folder is None else {p.name: p for p in image_files(folder)}
     known = list(SKIMAGE_PHOTOS) if folder is None else sorted(files)
     unknown = [n for n in exclude if n not in known]
