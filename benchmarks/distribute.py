@@ -261,6 +261,7 @@ def _worker_weights(out: Path, family: str, workers: int = 2) -> list[list[np.nd
 
 
 def _max_diff(a, b) -> float:
+    """The largest absolute difference between two lists of weight arrays (float64; an empty array counts 0)."""
     return max((float(np.max(np.abs(x.astype(np.float64) - y.astype(np.float64)))) if x.size else 0.0) for x, y in zip(a, b))
 
 
@@ -357,7 +358,7 @@ def main(argv=None) -> int:
     for family in args.families:
         a, ha = run(family, one)
         b, hb = run(family, two)
-        diff = max((float(np.max(np.abs(x.astype(np.float64) - y.astype(np.float64)))) if x.size else 0.0) for x, y in zip(a, b))
+        diff = _max_diff(a, b)
         losses = {k: (float(ha[k][-1]), float(hb[k][-1])) for k in ha if "loss" in k or k == "gp"}
         finite = all(np.isfinite(v).all() for pair in losses.values() for v in pair)
         rows.append({"family": family, "max_abs_weight_diff": diff, "variables": len(a), "finite": finite,

@@ -128,8 +128,7 @@ def cluster_config(environ=None) -> dict | None:
     if not isinstance(config, dict) or not isinstance(config.get("cluster"), dict) or not isinstance(config.get("task"), dict):
         raise ValueError(f"TF_CONFIG must be an object with a 'cluster' and a 'task' object ({example}), got {raw[:120]!r}")
     cluster, task = config["cluster"], config["task"]
-    odd = sorted(set(cluster) - {"worker", "chief", "evaluator", "ps"})
-    if odd or "ps" in cluster:
+    if set(cluster) - {"worker", "chief", "evaluator"}:
         raise ValueError(f"TF_CONFIG's cluster may name 'worker' and 'chief' tasks for MultiWorkerMirroredStrategy, got {sorted(cluster)}")
     for kind, addresses in cluster.items():
         if not isinstance(addresses, list) or not addresses or not all(

@@ -147,10 +147,10 @@ def fit_restoration(
                    *tensorboard(log_dir, lambda m: _examples(m, xv[:4], yv[:4], scale), value_range=(0.0, 1.0))],
     )
     model.load_weights(checkpoint)
-    # ModelCheckpoint saved an epoch only when it beat every earlier one and the untrained model: that one is back.
+    # ModelCheckpoint kept the first epoch with the highest score, if it beat the untrained model: that one is back.
     scores = history.history.get("val_psnr", [])
-    better = [i for i, v in enumerate(scores) if v > max([initial, *scores[:i]])]
-    history.initial_val_psnr, history.best_epoch = float(initial), (better[-1] + 1 if better else 0)
+    history.initial_val_psnr = float(initial)
+    history.best_epoch = int(np.argmax(scores)) + 1 if scores and max(scores) > initial else 0
     history.improved = history.best_epoch > 0
     if not history.improved:
         warnings.warn(f"{model.name}: no epoch beat the untrained model's validation PSNR ({initial:.2f} dB), so the untrained "
