@@ -43,15 +43,20 @@ CPU = {
                     beyond_steps=200, q_epochs=1, photo_collection=None, photo_train_samples=None, photo_stage_epochs=(2, 2, 12),
                     photo_batch_size=16, photo_base_filters=16, photo_beyond_size=96, photo_beyond_steps=100, memory_sizes=(64, 128),
                     memory_batch=16, memory_steps=3, memory_parallel=False),
-    "esrgan": dict(crop_size=128, collection=None, collection_photos=None, max_crops=None, draws=8, download_weights=True, official_rrdbnet=False, tile=None,
-                   standin_epochs=20, standin_feat=32, standin_blocks=3, standin_grow=16, finetune_enhancer_epochs=0, colour_epochs=40,
+    # Notebook 07 at 8 draws, 40 colour epochs and 6 GAN epochs ran 23 min on Intel (2026-11-29) and was stopped after
+    # 41 min on AMD EPYC (2026-12-03). Timed here per stage, 1 epoch each at 8 draws: enhancing the splits 214 s, a
+    # colour epoch 16 s and a U-Net epoch ~50 s per level, a GAN epoch 224 s, SSIM of one evaluation 241 s (since
+    # computed with a separable window: ~30 s). Training time scales with the draws: 3 draws, fewer colour, stand-in
+    # and GAN epochs.
+    "esrgan": dict(crop_size=128, collection=None, collection_photos=None, max_crops=None, draws=3, download_weights=True, official_rrdbnet=False, tile=None,
+                   standin_epochs=12, standin_feat=32, standin_blocks=3, standin_grow=16, finetune_enhancer_epochs=0, colour_epochs=15,
                    colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,
                    batch_size=16, patch=48, learning_rate=1e-3, schedule="cosine", l1_weight=1.0, mse_weight=1.0, ssim_weight=0.0,
                    # ESRGAN's adversarial weight (5e-3) is sized for 400k steps with ImageNet VGG19 features. In this profile's
-                   # ~500 steps, with the offline random-feature stand-in, it left the refiner less sharp than the L1 one
+                   # ~500 steps (then 6 epochs at 8 draws), with the offline random-feature stand-in, it left the refiner less sharp than the L1 one
                    # (13.46 vs 13.89); 40x (0.2) made it sharper (14.46) for 0.13 dB of PSNR against E(raw), and a 5x
                    # learning rate instead made it less sharp again (13.73). Measured once each, 2026-11-29, mild level.
-                   gan_epochs=6, gan_learning_rate=1e-4, gan_weight=0.2, perceptual_weight=1.0, gan_l1_weight=1e-2, timing_repeats=3),
+                   gan_epochs=3, gan_learning_rate=1e-4, gan_weight=0.2, perceptual_weight=1.0, gan_l1_weight=1e-2, timing_repeats=3),
 }
 
 T4 = {

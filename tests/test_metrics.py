@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import kit
 from kit import judge, metrics
@@ -54,6 +55,19 @@ def test_inception_score_on_hand_made_probability_tables():
         metrics.inception_score(np.array([[2.0, -1.0], [0.5, 0.5]]), splits=1)
     with pytest.raises(ValueError, match="cannot be cut into 10 splits"):
         metrics.inception_score(np.full((5, 3), 1 / 3))
+
+
+def test_ssim_agrees_with_tensorflows():
+    # kit.metrics.ssim computes tf.image.ssim's formula with a separable window (for speed on a CPU). The two
+    # differ only by rounding: TensorFlow works in float32 (relative error ~1e-7 per operation, a few hundred
+    # operations per window), the kit in float32 with another order of sums, so 1e-5 is a bound with room, on images with and without structure.
+    rng = np.random.default_rng(0)
+    smooth = np.clip(np.cumsum(rng.normal(0, 0.05, (3, 40, 33, 3)), axis=1) + 0.5, 0, 1).astype(np.float32)
+    for a in (rng.uniform(0, 1, (3, 40, 33, 3)).astype(np.float32), smooth):
+        for b in (a, np.clip(a + rng.normal(0, 0.1, a.shape), 0, 1).astype(np.float32), rng.uniform(0, 1, a.shape).astype(np.float32)):
+            expected = tf.image.ssim(tf.constant(a), tf.constant(b), max_val=1.0).numpy()
+            np.testing.assert_allclose(metrics.ssim(b, a), expected, atol=1e-5)
+            np.testing.assert_allclose(metrics.ssim(b[..., :1], a[..., :1]), tf.image.ssim(tf.constant(a[..., :1]), tf.constant(b[..., :1]), max_val=1.0).numpy(), atol=1e-5)
 
 
 def test_psnr_and_ssim_on_y_follow_the_super_resolution_convention():

@@ -16,7 +16,6 @@ one value per image (N,) unless it says otherwise, so callers can average, split
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 from scipy import ndimage
 from skimage.color import rgb2hsv, rgb2lab
 
@@ -73,7 +72,32 @@ def ssim(images, reference, *, on: str = "rgb", crop_border: int = 0) -> np.ndar
     a, b = _select(*_pair(images, reference, "images", "reference"), on, crop_border)
     if min(a.shape[1:3]) < 11:
         raise ValueError(f"SSIM needs images of at least 11x11 pixels (its window), got {a.shape[1]}x{a.shape[2]}")
-    return tf.image.ssim(tf.constant(a), tf.constant(b), max_val=1.0).numpy().astype(np.float32)
+    return _ssim_separable(a.astype(np.float32), b.astype(np.float32))
+
+
+# tf.image.ssim's window, as it builds it: a softmax over -x^2 / (2 sigma^2) on an 11x11 grid, which is the outer
+# product of this normalised 1-D Gaussian with itself.
+_SSIM_TAPS = np.exp(-0.5 * ((np.arange(11) - 5.0) / 1.5) ** 2)
+_SSIM_TAPS /= _SSIM_TAPS.sum()
+
+
+def _ssim_separable(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """tf.image.ssim (max_val 1, K1 0.01, K2 0.03, 'VALID' windows, mean over pixels then channels) computed with
+    the Gaussian window as two 1-D passes. Why not call tf.image.ssim: on a CPU its 11x11 depthwise convolution took
+    6.5 s for 176 crops of 128x128x3 (2 cores), and notebook 07 measures SSIM 36 times per evaluation; this takes
+    a fraction of a second and agrees with it to 1e-5 (tests/test_image_quality.py)."""
+
+    def window_mean(x):
+        for axis in (1, 2):
+            x = ndimage.correlate1d(x, _SSIM_TAPS, axis=axis, mode="nearest")
+        return x[:, 5:-5, 5:-5]  # the valid windows only, as tf.image.ssim's 'VALID' convolution
+
+    c1, c2 = 0.01**2, 0.03**2
+    mu_a, mu_b = window_mean(a), window_mean(b)
+    mu_ab, mu_sq = mu_a * mu_b, mu_a**2 + mu_b**2
+    luminance = (2.0 * mu_ab + c1) / (mu_sq + c1)
+    contrast_structure = (2.0 * (window_mean(a * b) - mu_ab) + c2) / (window_mean(a * a + b * b) - mu_sq + c2)
+    return (luminance * contrast_structure).mean(axis=(1, 2, 3)).astype(np.float32)
 
 
 def colourfulness(images) -> np.ndarray:
