@@ -31,7 +31,7 @@ export KERAS_HOME := $(CURDIR)/data/keras
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test ci test-main test-ci-only test-colab bench-smoke labs labs-check run lab bench wheel set-repo gpu-check data install clean
+.PHONY: test ci test-main test-ci-only test-colab browser-deps demo-shot bench-smoke labs labs-check run lab bench wheel set-repo gpu-check data install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is required, found " + sys.version.split()[0])'
@@ -69,7 +69,7 @@ test: test-main bench-smoke labs-check
 
 ci: test test-ci-only test-colab
 
-test-main: $(STAMP) $(TORCH_STAMP) data
+test-main: $(STAMP) $(TORCH_STAMP) data browser-deps
 	rm -rf $(TMP) && mkdir -p $(TMP)
 	KIT_BATCH=1 KIT_PROFILE=smoke KIT_CHECKPOINTS=$(TMP)/checkpoints KIT_LOGS=$(TMP)/logs KIT_RUN_ROOT=$(TMP)/runs \
 	  KIT_GAMING_RESULTS=$(TMP)/results/gaming.json $(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=600 -p no:cacheprovider --durations=30 \
@@ -108,6 +108,16 @@ labs-check: $(STAMP) data
 
 # Colab's exact stack: Python 3.13, TensorFlow 2.20, Keras 3.13, the kit installed non-editable as the setup cell
 # installs it; unit tests and every notebook at smoke. Skipped, saying so, where no Python 3.13 is installed.
+# tests/test_browser.py drives the system's Chromium (Playwright comes with the dev extra). As root (CI) it is installed
+# when missing; otherwise the browser tests skip with a line saying how to install it.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
+	    || echo "browser-deps: apt-get could not install chromium; the browser tests will skip"; \
+	else echo "browser-deps: no Chromium, so the browser tests skip (install it with: sudo apt-get install chromium)"; fi
+
 test-colab: data
 	TMP=$(TMP) bash .ci/colab-stack
 
@@ -134,7 +144,13 @@ bench: $(STAMP) data
 	rm -rf build/bench-checkpoints  # measure training from scratch, never a resumed checkpoint
 	KIT_PROFILE=$(PROFILE) KIT_CHECKPOINTS=$(CURDIR)/build/bench-checkpoints $(PY) benchmarks/run.py --profile $(PROFILE) --execute \
 	  --runs build/bench-runs --out results $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+	$(if $(or $(if $(NOTEBOOKS),,all),$(findstring 07,$(NOTEBOOKS))),$(MAKE) demo-shot)
 	$(PY) tools/readme_tables.py
+
+# The README's screenshot of notebook 07's restoration demo, taken by its browser test (stand-in models).
+demo-shot: $(STAMP) browser-deps
+	$(PY) -m pytest tests/test_browser.py -k demo -q -p no:cacheprovider
+	cp build/browser/demo_moderate.png results/demo.png
 
 wheel: $(STAMP)
 	$(PY) -m pip wheel --no-deps -q -w dist .

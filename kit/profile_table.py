@@ -47,7 +47,9 @@ CPU = {
     # 41 min on AMD EPYC (2026-12-03). Timed here per stage, 1 epoch each at 8 draws: enhancing the splits 214 s, a
     # colour epoch 16 s and a U-Net epoch ~50 s per level, a GAN epoch 224 s, SSIM of one evaluation 241 s (since
     # computed with a separable window: ~30 s). Training time scales with the draws: 3 draws, fewer colour, stand-in
-    # and GAN epochs.
+    # and GAN epochs. Measured with these counts (make bench, AMD EPYC, 2026-12-03, commit f6b2e861): 1,283 s, still
+    # over the 20-minute limit (stand-in 88 s, the three refiners 636 s, GAN 250 s, the rest ~310 s), and the mild
+    # gain fell to -0.07 dB (+0.41 dB at 8 draws): fewer pairs cost the mild refiner what little it had.
     "esrgan": dict(crop_size=128, collection=None, collection_photos=None, max_crops=None, draws=3, download_weights=True, official_rrdbnet=False, tile=None,
                    standin_epochs=12, standin_feat=32, standin_blocks=3, standin_grow=16, finetune_enhancer_epochs=0, colour_epochs=15,
                    colour_filters=32, refiner_epochs=10, refiner_per_level=True, refiner_filters=16, refiner_depth=3, residual_scale=0.25,

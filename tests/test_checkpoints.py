@@ -93,6 +93,7 @@ def test_fit_gan_resumes_where_it_stopped_and_ends_exactly_where_an_uninterrupte
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+@pytest.mark.ci_only  # two processes, one killed: ~1 min; make ci runs it
 def test_kill_and_resume_is_exact_across_processes(tmp_path):
     """The kill-and-resume benchmark at one random kill point: SIGKILL, resume, compare with an uninterrupted run."""
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "kill_resume.py"), "--tries", "1", "--seed", "3", "--out", str(tmp_path)],

@@ -113,6 +113,7 @@ def test_train_steps_on_real_data_lower_d_loss(real, loss):
     assert d_loss() < before
 
 
+@pytest.mark.ci_only  # the XLA path (the t4 profile's jit_compile) on a CPU: ~1 min; make ci runs it
 def test_xla_wgan_gp_and_acgan_train(real):
     gan = make_gan("wgan-gp", jit=True)
     h = gan.fit(make_dataset(real[0][:64], batch_size=32, drop_remainder=True), epochs=1, verbose=0)

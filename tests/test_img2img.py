@@ -166,6 +166,7 @@ def test_train_steps_lower_the_l1_term(gan_weight, g_steps):
     assert all(np.isfinite(v) for vs in h.history.values() for v in vs)
 
 
+@pytest.mark.ci_only  # the XLA path (the t4 profile's jit_compile) on a CPU: ~1 min; make ci runs it
 def test_pix2pix_xla_step_runs():
     model = gans.pix2pix((32, 32, 1), 3, num_classes=None, base_filters=8, jit_compile=True, seed=0)
     h = model.fit(_batches(conditional=False, n=32), epochs=1, verbose=0)

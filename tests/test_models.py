@@ -44,6 +44,7 @@ def test_a_run_that_ends_no_better_than_it_started_says_so(fmnist):
     assert not hist.improved and hist.history["val_loss"][-1] == pytest.approx(hist.initial_val_loss)
 
 
+@pytest.mark.ci_only  # the XLA path (the t4 profile's jit_compile) on a CPU: ~1 min; make ci runs it
 @pytest.mark.parametrize("name", ["improved_cnn", "adversarial"])
 def test_xla_path_trains(fmnist, name):
     """The full (GPU) profile compiles with jit_compile=True; CI exercises that path here on CPU."""

@@ -397,3 +397,15 @@ def test_the_cpu_profile_never_runs_the_official_rrdbnet(tmp_path, monkeypatch):
     P = kit.profile("cpu").replace(esrgan=kit.profile("cpu").esrgan.replace(standin_epochs=0))
     assert not P.esrgan.official_rrdbnet and kit.profile("t4").esrgan.official_rrdbnet
     assert esrgan.choose_baseline(P, checkpoint_dir=tmp_path).kind == "bicubic" and not looked
+
+
+def test_refinement_figure_shows_the_crops_where_the_rows_differ_with_their_psnr():
+    rng = np.random.default_rng(0)
+    ref = rng.uniform(0.2, 0.8, (6, 48, 48, 3)).astype(np.float32)
+    before = np.clip(ref + 0.05, 0, 1).astype(np.float32)
+    after = before.copy()
+    after[4, 10:30, 12:32] = ref[4, 10:30, 12:32]  # refinement repaired one window of crop 4, nothing else
+    fig = esrgan.refinement_figure({"E(degraded)": before, "refined": after}, ref, n=1, zoom=16, show=False)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert any(t.startswith("crop 4: ") for t in titles), titles  # the crop the rows differ on
+    assert f"{float(kit.metrics.psnr(after[4:5], ref[4:5])[0]):.2f} dB" in titles

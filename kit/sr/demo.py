@@ -6,7 +6,11 @@ extra: ``pip install gradio``; the notebook launches it only when asked, inline 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from kit.checks import check_choice, check_positive_int
 from kit.imageops import resize
@@ -18,6 +22,35 @@ from kit.sr.refiner import refine
 from kit.sr.rrdbnet import SCALE
 
 MAX_SIDE = 256  # demo images are cut to at most this many output pixels per side (inference time, memory)
+# An upload is a foreign file: bounded before it is decoded. 2048 pixels per side is more than any photograph needs
+# here (its centre MAX_SIDE pixels are used) and keeps a decompression bomb from filling memory.
+MAX_UPLOAD_SIDE = 2048
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
+
+
+def load_upload(path) -> np.ndarray:
+    """An uploaded image file as uint8 (H, W, 3), checked before it is decoded: it exists, is at most
+    ``MAX_UPLOAD_BYTES``, is a PNG, JPEG, WebP or BMP image, and is at most ``MAX_UPLOAD_SIDE`` pixels per side.
+    Raises ``ValueError`` naming the file and what is wrong."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ValueError(f"{name}: no such file")
+    size = path.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{name} is {size / 2**20:.1f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB is accepted")
+    try:
+        with Image.open(path) as im:  # reads the header only; the pixels are decoded below, after the checks
+            if im.format not in UPLOAD_FORMATS:
+                raise ValueError(f"{name} is a {im.format} image; {', '.join(UPLOAD_FORMATS)} are accepted")
+            w, h = im.size
+            if max(w, h) > MAX_UPLOAD_SIDE:
+                raise ValueError(f"{name} is {w}x{h} pixels; at most {MAX_UPLOAD_SIDE} pixels per side are accepted "
+                                 f"(the demo uses the centre {MAX_SIDE}x{MAX_SIDE} pixels)")
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
+        raise ValueError(f"{name} is not an image this demo can read ({', '.join(UPLOAD_FORMATS)} expected): {err}") from None
 
 
 def prepare(image, *, max_side: int = MAX_SIDE) -> np.ndarray:
@@ -73,24 +106,35 @@ def example(name: str = "astronaut", size: int = 256) -> np.ndarray:
 
 
 def interface(enhancer, refiners):
-    """A Gradio app around :func:`restore`: an image input (a scikit-image photograph preloaded), a level menu, and
-    the degraded, enhanced and refined images with their PSNR. Returns the ``gradio.Blocks``; call ``.launch()``
-    (inline on Colab) to use it. Needs the optional ``gradio`` package."""
+    """A Gradio app around :func:`restore`: a file input (a scikit-image photograph preloaded; uploads are read by
+    :func:`load_upload`), a level menu, and the photograph as used with its degraded, enhanced and refined versions
+    and their PSNR. A bad upload shows the kit's error message in the page and the app keeps serving. Returns the
+    ``gradio.Blocks``; call ``.launch()`` (inline on Colab) to use it. Needs the optional ``gradio`` package."""
     import gradio as gr  # optional: pip install gradio (the demo extra)
 
-    def run(image, level):
-        r = restore(image, level, enhancer, refiners)
+    # A file input, not gr.Image: gr.Image decodes the upload itself (PIL, no size bound) before this code sees it,
+    # and a file it cannot read ends in Gradio's bare "Error" instead of a message saying what is wrong.
+    default = Path(tempfile.mkdtemp(prefix="kit_demo_")) / "astronaut.png"
+    Image.fromarray(example()).save(default)
+
+    def run(path, level):
+        try:
+            if path is None:
+                raise ValueError("upload a photograph first (PNG or JPEG)")
+            r = restore(load_upload(path), level, enhancer, refiners)
+        except ValueError as err:
+            raise gr.Error(str(err), print_exception=False) from None
         caption = " | ".join(f"{k}: {v:.2f} dB" for k, v in r["psnr"].items())
-        return r["degraded"], r["enhanced"], r["refined"], f"PSNR against your photo: {caption}"
+        return r["photo"], r["degraded"], r["enhanced"], r["refined"], f"PSNR against your photo: {caption}"
 
     with gr.Blocks(title="Restoration demo") as app:
         gr.Markdown("Upload a photograph, choose how badly to damage it, and see what the enhancer and the refiner make of it.")
         with gr.Row():
-            image = gr.Image(value=example(), label="photograph", type="numpy")
+            upload = gr.File(value=str(default), label="photograph (PNG or JPEG)", file_types=["image"], type="filepath")
             level = gr.Dropdown(list(LEVEL_NAMES), value="moderate", label="degradation level")
         button = gr.Button("degrade, enhance, refine")
         with gr.Row():
-            outs = [gr.Image(label=k) for k in ("degraded (bicubic 4x)", "enhanced", "refined")]
-        text = gr.Markdown()
-        button.click(run, inputs=[image, level], outputs=[*outs, text])
+            outs = [gr.Image(label=k, elem_classes=["kit-output"]) for k in ("your photograph (centre)", "degraded (bicubic 4x)", "enhanced", "refined")]
+        text = gr.Markdown(elem_id="kit-psnr")
+        button.click(run, inputs=[upload, level], outputs=[*outs, text])
     return app

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from kit.checks import check_images, check_positive_int
-from kit.metrics import sharpness
+from kit.metrics import psnr, sharpness
 from kit.diagrams import flowchart
 from kit.viz import PALETTE, draw_image, finish
 
@@ -57,23 +57,48 @@ def _zoom_box(image: np.ndarray, size: int) -> tuple[int, int]:
     return where
 
 
+def _most_changed_box(a: np.ndarray, b: np.ndarray, size: int) -> tuple[int, int]:
+    """Top-left (y, x) of the ``size`` x ``size`` window where images ``a`` and ``b`` (H, W, 3) differ most."""
+    diff = np.abs(a - b).mean(axis=-1)
+    h, w = diff.shape
+    best, where = -1.0, (0, 0)
+    step = max(1, size // 4)
+    for y in range(0, h - size + 1, step):
+        for x in range(0, w - size + 1, step):
+            v = float(diff[y : y + size, x : x + size].mean())
+            if v > best:
+                best, where = v, (y, x)
+    return where
+
+
 def refinement_figure(rows: dict, reference, *, n: int = 4, zoom: int = 32, indices=None, title: str | None = None,
                       name: str = "refinement", show: bool = True):
-    """Refinement made visible: for ``n`` crops chosen for detail (:func:`detailed`, or ``indices``), each row of
-    ``rows`` (``{label: images (N, S, S, 3) in [0, 1]}``, e.g. degraded, E(degraded), L1 refiner, GAN refiner)
-    shows the crop with its most detailed ``zoom`` x ``zoom`` window outlined, the window enlarged, and the
-    absolute difference to ``reference`` (N, S, S, 3) in that window (brighter: further off); the last row is the
-    reference itself."""
+    """Refinement made visible: each row of ``rows`` (``{label: images (N, S, S, 3) in [0, 1]}``, e.g. E(degraded),
+    L1 refiner, GAN refiner) shows a crop with its PSNR against ``reference`` (N, S, S, 3) in the title, a
+    ``zoom`` x ``zoom`` window outlined, the window enlarged, and the absolute difference to the reference in that
+    window (brighter: further off); the last row is the reference itself.
+
+    The ``n`` crops (unless ``indices`` are given) are those where the rows' PSNRs differ most, and the window is
+    where the first and last rows differ most: where refinement changed something a reader can see. With one row,
+    the most detailed crops (:func:`detailed`) and windows."""
     ref = check_images(reference, "reference", channels=(3,))
     data = {k: check_images(v, f"images of {k!r}", channels=(3,)) for k, v in rows.items()}
     for k, v in data.items():
         if v.shape != ref.shape:
             raise ValueError(f"images of {k!r} have shape {v.shape}, the reference {ref.shape}")
-    idx = np.asarray(indices) if indices is not None else detailed(ref, n)
+    scores = {k: psnr(v, ref) for k, v in data.items()}  # (N,) per row
+    first, last = list(data)[0], list(data)[-1]
+    if indices is not None:
+        idx = np.asarray(indices)
+    elif len(data) > 1:
+        spread = np.ptp(np.stack(list(scores.values())), axis=0)
+        idx = np.sort(np.argsort(-spread, kind="stable")[: min(check_positive_int(n, "n"), len(ref))])
+    else:
+        idx = detailed(ref, n)
     labels = [*data, "reference"]
     fig, axes = plt.subplots(len(labels), 3 * len(idx), figsize=(1.5 * 3 * len(idx), 1.6 * len(labels) + 0.4), squeeze=False)
     for j, i in enumerate(idx):
-        y, x = _zoom_box(ref[i], zoom)
+        y, x = _most_changed_box(data[first][i], data[last][i], zoom) if len(data) > 1 else _zoom_box(ref[i], zoom)
         for r, label in enumerate(labels):
             img = ref[i] if label == "reference" else data[label][i]
             a0, a1, a2 = axes[r, 3 * j : 3 * j + 3]
@@ -85,8 +110,9 @@ def refinement_figure(rows: dict, reference, *, n: int = 4, zoom: int = 32, indi
             a2.set_xticks([])
             a2.set_yticks([])
             a2.grid(False)
+            if label != "reference":
+                a0.set_title(f"crop {i}: {scores[label][i]:.2f} dB" if r == 0 else f"{scores[label][i]:.2f} dB", fontsize=8)
             if r == 0:
-                a0.set_title(f"crop {i}", fontsize=8)
                 a1.set_title("zoom", fontsize=8)
                 a2.set_title("|error| (zoom)", fontsize=8)
             if j == 0:
