@@ -138,7 +138,7 @@ run: $(STAMP) data
 	$(PY) -m kit.runs runs
 
 lab: $(STAMP) data
-	$(PY) -m jupyter lab notebooks
+	$(PY) -m jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) data
 	rm -rf build/bench-checkpoints  # measure training from scratch, never a resumed checkpoint

@@ -118,12 +118,14 @@ def interface(enhancer, refiners):
     Image.fromarray(example()).save(default)
 
     def run(path, level):
+        # A file the demo cannot use empties the outputs and says why in the page, where the PSNR line stands (a
+        # gr.Error toast would leave the last photograph's results beside it).
         try:
             if path is None:
                 raise ValueError("upload a photograph first (PNG or JPEG)")
             r = restore(load_upload(path), level, enhancer, refiners)
         except ValueError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            return None, None, None, None, f"**This file cannot be used:** {err}"
         caption = " | ".join(f"{k}: {v:.2f} dB" for k, v in r["psnr"].items())
         return r["photo"], r["degraded"], r["enhanced"], r["refined"], f"PSNR against your photo: {caption}"
 
